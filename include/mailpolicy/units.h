@@ -1,0 +1,74 @@
+#ifndef MAILPOLICY_UNITS_H
+#define MAILPOLICY_UNITS_H
+
+/* mp_units: strict parsers for the value types of mailpolicy.conf.
+ *
+ * Each parser reads ONE word (the policy parser splits lists into words
+ * and knows each word's column), rejects anything it does not fully
+ * consume, never allocates and is thread-safe.  Returns 0 on success, or
+ * -1 with *error_r set to a static string that reads well after
+ * "FILE:LINE:COL: ", e.g. "invalid size: unknown unit (use B, K, M, G or T)".
+ * Negative numbers never parse. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Duration value meaning "never" / unlimited time. */
+#define MP_DURATION_NEVER UINT64_MAX
+
+/* Size: decimal digits, optionally followed by one unit letter
+   B K M G T (case-insensitive, powers of 1024, as Dovecot), optionally
+   followed by "B" after K/M/G/T ("100MB" == "100M").  "0" is valid here;
+   whether zero makes sense is the caller's call.  Overflow of uint64_t
+   is an error. */
+int mp_units_parse_size(const char *str, uint64_t *bytes_r,
+			const char **error_r);
+
+/* Duration: digits followed by exactly one of s m h d w (seconds,
+   minutes, hours, days, weeks; lower case), or "0", or "never"
+   (-> MP_DURATION_NEVER).  Overflow is an error. */
+int mp_units_parse_duration(const char *str, uint64_t *seconds_r,
+			    const char **error_r);
+
+/* Rate: COUNT/DURATION, e.g. "200/1h".  COUNT >= 1, DURATION > 0 and
+   not "never". */
+struct mp_rate_spec {
+	uint64_t count;		/* 0 = no limit (unset) */
+	uint64_t window_secs;
+};
+int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
+			const char **error_r);
+
+/* Plain decimal count in [min, max]. */
+int mp_units_parse_uint(const char *str, uint64_t min, uint64_t max,
+			uint64_t *value_r, const char **error_r);
+
+/* TCP port 1-65535. */
+int mp_units_parse_port(const char *str, uint16_t *port_r,
+			const char **error_r);
+
+enum mp_tls_version {
+	MP_TLS_ANY = 0,		/* no minimum */
+	MP_TLS_1_0,
+	MP_TLS_1_1,
+	MP_TLS_1_2,
+	MP_TLS_1_3,
+};
+/* TLS protocol name as OpenSSL/Postfix print it in {tls_version}:
+   TLSv1, TLSv1.0 (same as TLSv1), TLSv1.1, TLSv1.2, TLSv1.3;
+   case-insensitive.  SSLv2/SSLv3 are rejected as unsupported. */
+int mp_units_parse_tls_version(const char *str, enum mp_tls_version *version_r,
+			       const char **error_r);
+/* Canonical name ("TLSv1.2"); "any" for MP_TLS_ANY. */
+const char *mp_units_tls_version_name(enum mp_tls_version version);
+
+/* Format helpers for `mailpolicy explain`: the largest exact unit
+   ("500M", "1536K", "0"), "30d", "never", "200/1h".  Always NUL-terminate,
+   truncate to size; return the length that would have been written. */
+size_t mp_units_format_size(uint64_t bytes, char *buf, size_t size);
+size_t mp_units_format_duration(uint64_t seconds, char *buf, size_t size);
+size_t mp_units_format_rate(const struct mp_rate_spec *rate, char *buf,
+			    size_t size);
+
+#endif

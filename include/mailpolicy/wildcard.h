@@ -1,0 +1,49 @@
+#ifndef MAILPOLICY_WILDCARD_H
+#define MAILPOLICY_WILDCARD_H
+
+/* mp_wildcard: IMAP LIST patterns (RFC 3501 6.3.8) over mailbox names.
+ *
+ * `*` matches any run of characters including the hierarchy separator,
+ * `%` any run not containing it.  Everything else matches itself,
+ * byte for byte, except that a leading "INBOX" (followed by the end or
+ * the separator) matches case-insensitively, as IMAP requires.
+ * The separator is a parameter of matching, not of compiling, because
+ * the policy is compiled before any namespace is known.
+ *
+ * Mailbox names are client-controlled: matching runs in
+ * O(strlen(name) * pattern segments) time with no recursion and no
+ * allocation; patterns are limited to MP_WILDCARD_MAX_LEN bytes. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mailpolicy/env.h"
+
+#define MP_WILDCARD_MAX_LEN 1024
+
+struct mp_wildcard;
+
+/* Compiles pattern.  Errors (static *error_r): empty pattern, longer than
+   MP_WILDCARD_MAX_LEN, NUL or control characters, invalid UTF-8.
+   Returns 0 / -1. */
+int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
+			struct mp_wildcard **wildcard_r, const char **error_r);
+
+/* Frees and sets *wildcard to NULL; NULL is a no-op. */
+void mp_wildcard_free(const struct mp_env *env, struct mp_wildcard **wildcard);
+
+/* True when name (NUL-terminated) matches. */
+bool mp_wildcard_match(const struct mp_wildcard *wildcard, const char *name,
+		       char separator);
+
+/* Same for the first len bytes of name (used to test ancestors). */
+bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
+			 size_t len, char separator);
+
+/* True when the pattern has no `*` or `%`. */
+bool mp_wildcard_is_literal(const struct mp_wildcard *wildcard);
+
+/* The pattern as written. */
+const char *mp_wildcard_pattern(const struct mp_wildcard *wildcard);
+
+#endif
