@@ -16,6 +16,11 @@
 
 /* Duration value meaning "never" / unlimited time. */
 #define MP_DURATION_NEVER UINT64_MAX
+/* Largest finite duration in seconds (about 292 million years): in
+   milliseconds it still fits an int64_t, and added to any 64-bit time_t
+   of this era it cannot overflow, so callers need no checks of their own.
+   Longer durations are "too large" errors. */
+#define MP_DURATION_MAX_SECS ((uint64_t)INT64_MAX / 1000)
 
 /* Size: decimal digits, optionally followed by one unit letter
    B K M G T (case-insensitive, powers of 1024, as Dovecot), optionally
@@ -27,7 +32,7 @@ int mp_units_parse_size(const char *str, uint64_t *bytes_r,
 
 /* Duration: digits followed by exactly one of s m h d w (seconds,
    minutes, hours, days, weeks; lower case), or "0", or "never"
-   (-> MP_DURATION_NEVER).  Overflow is an error. */
+   (-> MP_DURATION_NEVER).  More than MP_DURATION_MAX_SECS is an error. */
 int mp_units_parse_duration(const char *str, uint64_t *seconds_r,
 			    const char **error_r);
 
@@ -64,8 +69,10 @@ int mp_units_parse_tls_version(const char *str, enum mp_tls_version *version_r,
 const char *mp_units_tls_version_name(enum mp_tls_version version);
 
 /* Format helpers for `mailpolicy explain`: the largest exact unit
-   ("500M", "1536K", "0"), "30d", "never", "200/1h".  Always NUL-terminate,
-   truncate to size; return the length that would have been written. */
+   ("500M", "1536K", "100B", "0"), "30d", "2w", "90s", "0", "never",
+   "200/1h", "unlimited" for a rate with count 0.  The output parses back
+   to the same value.  Always NUL-terminate, truncate to size (size 0
+   writes nothing); return the length that would have been written. */
 size_t mp_units_format_size(uint64_t bytes, char *buf, size_t size);
 size_t mp_units_format_duration(uint64_t seconds, char *buf, size_t size);
 size_t mp_units_format_rate(const struct mp_rate_spec *rate, char *buf,
