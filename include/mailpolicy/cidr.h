@@ -5,7 +5,11 @@
  * and rate keys.  No allocation, thread-safe. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* Buffer size that holds any formatted address (INET6_ADDRSTRLEN). */
+#define MP_ADDR_STR_SIZE 46
 
 struct mp_addr {
 	uint8_t family;		/* 4 or 6 */
@@ -33,7 +37,9 @@ int mp_cidr_parse(const char *str, struct mp_cidr *cidr_r,
 /* True when addr lies in the network; families must match. */
 bool mp_cidr_match(const struct mp_cidr *cidr, const struct mp_addr *addr);
 
-/* Prints the address in canonical form (inet_ntop); buf of at least 46. */
+/* Prints the address in canonical form (inet_ntop); buf of at least
+   MP_ADDR_STR_SIZE (shorter buffers get a truncated, NUL-terminated
+   string). */
 void mp_addr_format(const struct mp_addr *addr, char *buf, size_t size);
 
 #endif
