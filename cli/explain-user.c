@@ -1,0 +1,174 @@
+/* explain-user.c: the per-user sections of `mailpolicy explain`:
+ * pop3_retention and folder_quota, each value with the block (default,
+ * domain, user) it came from, as the plugins would see them for the user
+ * before any userdb override. */
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "print.h"
+#include "explain.h"
+
+#define NOTE_NO_LIMIT "no limit"
+
+static void print_header(FILE *out, const char *section, const char *user)
+{
+	fprintf(out, "%s for ", section);
+	print_word(out, user);
+}
+
+void explain_retention(FILE *out, const struct mp_policy *policy,
+		       const char *user)
+{
+	struct mp_retention r;
+	const char *note;
+	bool applies;
+	int width = 0, len, k;
+
+	applies = mp_policy_retention(policy, user, &r);
+	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++)
+		print_widen(&width, mp_retention_key_name(k));
+
+	print_header(out, "pop3_retention", user);
+	fputs(":\n", out);
+	if (!applies)
+		fputs("  # no pop3_retention block applies: stock POP3 behaviour\n", out);
+	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++) {
+		print_key(out, 2, width, mp_retention_key_name(k));
+		note = NULL;
+		switch ((enum mp_retention_key)k) {
+		case MP_RETENTION_KEEP_AFTER_RETRIEVAL:
+			len = print_duration(out, r.keep_after_retrieval);
+			break;
+		case MP_RETENTION_ON_DELE:
+			len = fprintf(out, "%s", mp_dele_action_name(r.on_dele));
+			if (r.on_dele == MP_DELE_DEFER) {
+				len += fprintf(out, " ");
+				len += print_duration(out, r.dele_defer_secs);
+			}
+			break;
+		case MP_RETENTION_ON_RETRIEVE:
+			len = fprintf(out, "%s",
+				      mp_retrieve_action_name(r.on_retrieve));
+			if (r.on_retrieve == MP_RETRIEVE_MOVE) {
+				len += fprintf(out, " ");
+				len += print_word(out, r.retrieve_mailbox != NULL ?
+						  r.retrieve_mailbox : "");
+			}
+			break;
+		case MP_RETENTION_MAX_RETAINED_SIZE:
+			len = print_size(out, r.max_retained_size);
+			if (r.max_retained_size == 0)
+				note = NOTE_NO_LIMIT;
+			break;
+		default:
+			len = 0;
+			break;
+		}
+		print_origin(out, len, &r.origin[k], NULL, NULL, note);
+	}
+}
+
+/* The keys of one merged folder rule, at indent 4. */
+static void print_rule_values(FILE *out, const struct mp_folder_rule *rule)
+{
+	const char *note;
+	int width = 0, len, k;
+
+	for (k = 0; k < MP_FOLDER_KEY_COUNT; k++)
+		print_widen(&width, mp_folder_key_name(k));
+	for (k = 0; k < MP_FOLDER_KEY_COUNT; k++) {
+		print_key(out, 4, width, mp_folder_key_name(k));
+		note = NULL;
+		switch ((enum mp_folder_key)k) {
+		case MP_FOLDER_STORAGE:
+			len = print_size(out, rule->storage);
+			if (rule->storage == 0)
+				note = NOTE_NO_LIMIT;
+			break;
+		case MP_FOLDER_MESSAGES:
+			len = print_uint(out, rule->messages);
+			if (rule->messages == 0)
+				note = NOTE_NO_LIMIT;
+			break;
+		case MP_FOLDER_SCOPE:
+			len = fprintf(out, "%s", mp_folder_scope_name(rule->scope));
+			break;
+		default:
+			len = 0;
+			break;
+		}
+		print_origin(out, len, &rule->origin[k], NULL, NULL, note);
+	}
+}
+
+void explain_folder_rules(FILE *out, const struct mp_policy *policy,
+			  const char *user)
+{
+	struct mp_folder_rule rule;
+	size_t i, count;
+
+	print_header(out, "folder_quota", user);
+	fputs(":\n", out);
+	count = mp_policy_folder_rule_count(policy, user);
+	if (count == 0)
+		fputs("  # no folder_quota rule applies\n", out);
+	for (i = 0; i < count; i++) {
+		if (!mp_policy_folder_rule(policy, user, i, &rule))
+			break;
+		fputs("  folder ", out);
+		print_word(out, rule.pattern);
+		fputs(":\n", out);
+		print_rule_values(out, &rule);
+	}
+}
+
+/* The IMAP quota root name, "Folder " and the governed folder, as an
+   IMAP quoted string. */
+static void print_quota_root(FILE *out, const char *folder, size_t len)
+{
+	size_t i;
+
+	fputs("\"Folder ", out);
+	for (i = 0; i < len; i++) {
+		if (folder[i] == '"' || folder[i] == '\\')
+			putc('\\', out);
+		putc(folder[i], out);
+	}
+	putc('"', out);
+}
+
+int explain_folder(FILE *out, const struct mp_policy *policy,
+		   const char *user, const char *folder, char separator)
+{
+	struct mp_folder_match stack_matches[8], *matches = stack_matches;
+	size_t i, count;
+
+	count = mp_policy_folder_match(policy, user, folder, separator,
+				       matches, N_ELEMENTS(stack_matches));
+	if (count > N_ELEMENTS(stack_matches)) {
+		matches = calloc(count, sizeof(*matches));
+		if (matches == NULL)
+			return -1;
+		count = mp_policy_folder_match(policy, user, folder, separator,
+					       matches, count);
+	}
+
+	print_header(out, "folder_quota", user);
+	fputs(", folder ", out);
+	print_word(out, folder);
+	fputs(":\n", out);
+	if (count == 0)
+		fputs("  # no folder_quota rule governs this folder\n", out);
+	for (i = 0; i < count; i++) {
+		fputs("  quota root ", out);
+		print_quota_root(out, folder, matches[i].root_len);
+		fputs(" from folder ", out);
+		print_word(out, matches[i].rule.pattern);
+		fputs(":\n", out);
+		print_rule_values(out, &matches[i].rule);
+	}
+	if (matches != stack_matches)
+		free(matches);
+	return 0;
+}
