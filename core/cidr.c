@@ -26,9 +26,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mailpolicy/cidr.h"
+#include "ascii.h"
 
 /* Longer than any address text form, with room for "IPv6:" and "[]". */
 #define CIDR_MAX_TEXT 64
@@ -106,7 +106,7 @@ static int addr_parse_raw(const char *str, size_t len, struct mp_addr *addr_r,
 		str++;
 		len -= 2;
 	}
-	if (len >= 5 && strncasecmp(str, "IPv6:", 5) == 0) {
+	if (len >= 5 && mp_ascii_memcaseeq(str, "IPv6:", 5)) {
 		str += 5;
 		len -= 5;
 		need_ipv6 = true;

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mailpolicy/units.h"
+#include "ascii.h"
 
 _Static_assert(sizeof(unsigned long long) == sizeof(uint64_t),
 	       "strtoull() must cover uint64_t");
@@ -131,7 +131,7 @@ static enum units_error units_multiply(uint64_t value, uint64_t unit,
 
 static enum units_error size_parse(const char *str, uint64_t *bytes_r)
 {
-	static const char letters[] = "BKMGT";
+	static const char letters[] = "bkmgt";
 	const char *end, *unit;
 	enum units_error error;
 	uint64_t value;
@@ -143,8 +143,9 @@ static enum units_error size_parse(const char *str, uint64_t *bytes_r)
 		*bytes_r = value;
 		return UNITS_OK;
 	}
-	unit = strchr(letters, toupper((unsigned char)*end));
-	if (unit == NULL || *unit == '\0')
+	unit = memchr(letters, mp_ascii_tolower((unsigned char)*end),
+		      sizeof(letters) - 1);
+	if (unit == NULL)
 		return UNITS_BAD_UNIT;
 	shift = 10 * (unsigned int)(unit - letters);
 	end++;
@@ -325,12 +326,13 @@ int mp_units_parse_tls_version(const char *str, enum mp_tls_version *version_r,
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(str, names[i].name) == 0) {
+		if (mp_ascii_strcaseeq(str, names[i].name)) {
 			*version_r = names[i].version;
 			return 0;
 		}
 	}
-	if (strcasecmp(str, "SSLv2") == 0 || strcasecmp(str, "SSLv3") == 0) {
+	if (mp_ascii_strcaseeq(str, "SSLv2") ||
+	    mp_ascii_strcaseeq(str, "SSLv3")) {
 		*error_r = "unsupported TLS version: SSLv2 and SSLv3 are insecure "
 			"(use TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)";
 		return -1;

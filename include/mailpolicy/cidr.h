@@ -23,8 +23,10 @@ struct mp_cidr {
 
 /* Parses "192.0.2.1", "2001:db8::1", also "[2001:db8::1]" and Postfix's
    "IPv6:2001:db8::1" (as in {client_addr}).  An IPv4-mapped IPv6 address
-   (::ffff:192.0.2.1) is returned as IPv4.  Returns 0 or -1 with a static
-   *error_r. */
+   (::ffff:192.0.2.1) is returned as IPv4.  Bytes past the address are
+   zero, so parsed addresses compare with memcmp().  IPv4 octets with
+   leading zeros ("010.0.0.1": octal or decimal?) are rejected.  Returns
+   0 or -1 with a static *error_r. */
 int mp_addr_parse(const char *str, struct mp_addr *addr_r,
 		  const char **error_r);
 
