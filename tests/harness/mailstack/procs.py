@@ -10,6 +10,7 @@ machine may run its own dovecot/postfix/redis on the standard ports.
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 
@@ -17,11 +18,20 @@ class HarnessError(Exception):
     """A stack part failed to start, stop or answer; the message says which and why."""
 
 
-def run(argv, check=True, env=None, timeout=60, input_text=None):
-    """Run argv, capture its output; raise HarnessError with the output on failure."""
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL if input_text is None else None,
-                          input=input_text, capture_output=True, text=True,
-                          env=env, timeout=timeout)
+def run(argv, check=True, env=None, timeout=60):
+    """Run argv, capture its output; raise HarnessError with the output on failure.
+    Output goes through temporary files, not pipes: a daemon that forks keeps
+    its inherited stdout open, and reading a pipe would wait for it to exit."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                  env=env, timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            raise HarnessError("command timed out after %d s: %s" % (timeout, " ".join(argv)))
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(argv, code, out.read().decode(errors="replace"),
+                                           err.read().decode(errors="replace"))
     if check and proc.returncode != 0:
         raise HarnessError("command failed (exit %d): %s\n%s%s" % (
             proc.returncode, " ".join(argv), proc.stdout, proc.stderr))

@@ -1,0 +1,156 @@
+"""Dovecot configuration of a test stack, one writer per config dialect.
+
+The stack runs Dovecot from a private config: its own base_dir, state_dir and
+log, listeners on 127.0.0.1 high ports, users in a passwd-file, mail owned by
+the `mail` user (uid 8) under the runtime directory, and our plugins loaded
+from a private mail_plugin_dir. Dovecot wants nothing after `{` on a line.
+"""
+
+from .modules import DOVECOT_PLUGINS
+
+MAIL_UID = 8  # Debian's `mail` user, the same number inside a Debian chroot
+
+
+def passwd_file(accounts, mail_root):
+    """passwd-file lines: user:{PLAIN}password:uid:gid::home::extra fields."""
+    lines = []
+    for a in accounts:
+        extra = " ".join("%s=%s" % kv for kv in sorted(a.extra.items()))
+        lines.append("%s:{PLAIN}%s:%d:%d::%s/%s/%s::%s" % (
+            a.address, a.password, MAIL_UID, MAIL_UID, mail_root, a.domain, a.local, extra))
+    return "\n".join(lines) + "\n"
+
+
+def _plugin_lists(plugins):
+    """(top-level plugins, {protocol: plugins}) for our plugin names, stock ones included."""
+    top = ["quota"]
+    per_proto = {"imap": ["imap_quota"]}
+    for name in plugins:
+        spec = DOVECOT_PLUGINS[name]
+        if spec["global"]:
+            top += [p for p in spec["needs"] if p not in top] + [name]
+        for proto in spec["protocols"]:
+            per_proto.setdefault(proto, [])
+            per_proto[proto] += [p for p in spec["needs"] if p not in top] + [name]
+    return top, per_proto
+
+
+def dovecot23(p, ports, plugins, policy_path, extra=""):
+    """dovecot.conf for Dovecot 2.3. p: Paths; ports: name -> port; plugins: our plugin names."""
+    top, per_proto = _plugin_lists(plugins)
+    proto_blocks = []
+    for proto in ("imap", "pop3", "lmtp", "doveadm"):
+        lines = []
+        if per_proto.get(proto):
+            lines.append("  mail_plugins = $mail_plugins %s" % " ".join(per_proto[proto]))
+        if proto == "lmtp":
+            lines.append("  postmaster_address = postmaster@example.com")
+        if lines:
+            proto_blocks.append("protocol %s {\n%s\n}" % (proto, "\n".join(lines)))
+    return """\
+# Written by tests/harness (mailstack): the Dovecot of the {name} test stack.
+instance_name = mailpolicy-{name}
+base_dir = {base_dir}
+state_dir = {state_dir}
+log_path = {log}
+protocols = imap pop3 lmtp
+listen = 127.0.0.1
+shutdown_clients = yes
+
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+auth_verbose = yes
+auth_failure_delay = 0
+
+default_login_user = dovenull
+default_internal_user = dovecot
+mail_uid = mail
+mail_gid = mail
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+first_valid_gid = {uid}
+mail_location = maildir:~/Maildir
+mail_plugin_dir = {plugin_dir}
+mail_plugins = $mail_plugins {top}
+pop3_uidl_format = %08Xu%08Xv
+
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu {users}
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%Lu {users}
+}}
+
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+  }}
+}}
+
+service imap-login {{
+  inet_listener imap {{
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = {imaps}
+    ssl = yes
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = {pop3s}
+    ssl = yes
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    port = {lmtp}
+  }}
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0660
+    user = postfix
+    group = postfix
+  }}
+}}
+
+plugin {{
+  mailpolicy_config = {policy}
+  quota = count:User quota
+  quota_vsizes = yes
+  quota_rule = *:storage=100M
+}}
+
+{proto_blocks}
+{extra}
+""".format(
+        name=p.inner.rstrip("/").rsplit("/", 1)[-1],
+        base_dir=p.i("run", "dovecot"), state_dir=p.i("lib", "dovecot"),
+        log=p.i("log", "dovecot.log"), cert=p.i("etc", "ssl", "cert.pem"),
+        key=p.i("etc", "ssl", "key.pem"), uid=MAIL_UID, plugin_dir=p.i("modules"),
+        top=" ".join(top), users=p.i("etc", "dovecot", "users"), policy=policy_path,
+        proto_blocks="\n".join(proto_blocks), extra=extra, **ports)
+
+
+WRITERS = {"2.3": dovecot23}

@@ -1,0 +1,49 @@
+"""Our Dovecot plugins: which file each is, and what the stack's config loads for it.
+
+Each feature issue owns its entry here: the protocols that load the plugin and
+the extra Dovecot settings it needs. A plugin is loaded only when its .so exists
+under BUILD_DIR/modules and the caller asks for it (the default asks for every
+one that exists); without it the stack is stock Dovecot.
+"""
+
+import os
+
+# name -> how it is loaded.
+#   file:      the build output (DESIGN.md, "Build outputs")
+#   global:    loaded by every mail process (mail_plugins at top level)
+#   protocols: loaded only by these protocols (protocol X { mail_plugins })
+#   needs:     stock plugins loaded with it, in the same places
+DOVECOT_PLUGINS = {
+    "pop3_retention": {
+        "file": "lib20_pop3_retention_plugin.so",
+        "global": False,
+        "protocols": ("pop3", "doveadm"),
+        "needs": (),
+    },
+    "folder_quota": {
+        "file": "lib20_folder_quota_plugin.so",
+        "global": True,
+        "protocols": (),
+        "needs": ("quota",),
+    },
+}
+
+MILTER = "sbin/mailpolicy-milter"
+CLI = "bin/mailpolicy"
+
+
+def plugin_path(build_dir, name):
+    return os.path.join(build_dir, "modules", DOVECOT_PLUGINS[name]["file"])
+
+
+def available(build_dir):
+    """Names of the plugins built under build_dir."""
+    return [n for n in DOVECOT_PLUGINS if os.path.exists(plugin_path(build_dir, n))]
+
+
+def milter_path(build_dir):
+    return os.path.join(build_dir, MILTER)
+
+
+def cli_path(build_dir):
+    return os.path.join(build_dir, CLI)
