@@ -1,0 +1,274 @@
+/* wildcard.c: IMAP LIST patterns ("*" and "%") over mailbox names.
+ *
+ * Mailbox names come from clients, so matching must not backtrack: a
+ * pattern like "*a*a*a*a*b" against a long run of 'a's takes exponential
+ * time in a recursive matcher.  Instead the pattern is an NFA with one
+ * state per pattern position, and matching runs all states at once as a
+ * bitset (bit i: pattern[0..i) matched the name so far), the shift-and
+ * technique.  For each name byte c:
+ *
+ *   next = ((state & literal[c]) << 1)       literal pattern[i] == c
+ *        | (state & star)                   '*' consumes c and stays
+ *        | (state & percent) if c != sep    '%' too, but not the separator
+ *
+ * then the epsilon moves: a wildcard may also match nothing, so a state
+ * on a run of wildcards reaches every later position of the run and the
+ * one after it.  That closure is one addition per word: adding the
+ * states that sit on wildcards to the wildcard mask carries each of them
+ * to the end of its run (see wildcard_closure()).
+ *
+ * Cost: O(len(name) * (len(pattern) / 64 + 1)) word operations, no
+ * recursion, no allocation (the state lives on the stack: patterns are
+ * at most MP_WILDCARD_MAX_LEN bytes), and an early exit once no state is
+ * left.  The separator is applied at match time, so one compiled pattern
+ * serves namespaces with '/' and with '.'.
+ *
+ * INBOX: when the pattern starts with the word INBOX in any case
+ * (followed by its end or the separator) and so does the name, those
+ * five bytes match whatever their case; everything else is byte for
+ * byte.  "inbox" matches "INBOX" and "Inbox/Sent" matches "INBOX/Sent",
+ * but "inboxes" never matches "INBOXES", nor "inbox*" "INBOX". */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mailpolicy/wildcard.h"
+#include "ascii.h"
+#include "utf8.h"
+
+_Static_assert(MP_WILDCARD_MAX_LEN == 1024, "update the error message");
+
+/* Words in a state bitset: one bit per pattern position, plus the end. */
+#define WILDCARD_MAX_WORDS (MP_WILDCARD_MAX_LEN / 64 + 1)
+#define INBOX_LEN 5
+
+struct mp_wildcard {
+	const char *pattern;	/* NUL-terminated, inside this block */
+	size_t len;
+	unsigned int words;	/* of each mask */
+	bool literal;		/* no '*' or '%' */
+	bool inbox;		/* pattern[0..5) is "INBOX" in any case */
+	/* Each byte's row in masks[]: ROW_ZERO (all zero) for bytes not
+	   in the pattern, else its own literal row. */
+	uint16_t row_of[256];
+	/* Rows of `words` words, indexed as in the ROW_* enum: all zero,
+	   star, percent, wildcard (star|percent), then one literal row per
+	   distinct pattern byte. */
+	uint64_t masks[];
+};
+
+enum {
+	ROW_ZERO = 0,
+	ROW_STAR = 1,
+	ROW_PERCENT = 2,
+	ROW_WILD = 3,
+	ROW_FIRST_LITERAL = 4,
+};
+
+static const uint64_t *wildcard_row(const struct mp_wildcard *wc,
+				    unsigned int row)
+{
+	return wc->masks + (size_t)row * wc->words;
+}
+
+static void bit_set(uint64_t *row, size_t bit)
+{
+	row[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+static int wildcard_check(const char *pattern, size_t len,
+			  const char **error_r)
+{
+	size_t i;
+
+	if (len == 0) {
+		*error_r = "invalid folder pattern: empty";
+		return -1;
+	}
+	if (len > MP_WILDCARD_MAX_LEN) {
+		*error_r = "invalid folder pattern: longer than 1024 bytes";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)pattern[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			*error_r = "invalid folder pattern: control character";
+			return -1;
+		}
+	}
+	if (mp_utf8_validate(pattern, len) < 0) {
+		*error_r = "invalid folder pattern: invalid UTF-8";
+		return -1;
+	}
+	return 0;
+}
+
+int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
+			struct mp_wildcard **wildcard_r, const char **error_r)
+{
+	uint16_t row_of[256];
+	unsigned int rows = ROW_FIRST_LITERAL, words;
+	struct mp_wildcard *wc;
+	size_t len, i, mask_bytes;
+	char *copy;
+
+	env = mp_env_or_default(env);
+	/* strnlen: a pattern far over the limit is not read to its end. */
+	len = strnlen(pattern, MP_WILDCARD_MAX_LEN + 1);
+	if (wildcard_check(pattern, len, error_r) < 0)
+		return -1;
+
+	memset(row_of, 0, sizeof(row_of));
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)pattern[i];
+
+		if (c != '*' && c != '%' && row_of[c] == ROW_ZERO)
+			row_of[c] = (uint16_t)rows++;
+	}
+	words = (unsigned int)(len / 64 + 1);
+	mask_bytes = (size_t)rows * words * sizeof(uint64_t);
+	wc = env->alloc(env->ctx, sizeof(*wc) + mask_bytes + len + 1);
+	if (wc == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	/* alloc() zero-fills, so every row starts empty. */
+	wc->len = len;
+	wc->words = words;
+	wc->literal = true;
+	memcpy(wc->row_of, row_of, sizeof(row_of));
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)pattern[i];
+		uint64_t *masks = wc->masks;
+
+		if (c == '*' || c == '%') {
+			bit_set(masks + (size_t)(c == '*' ? ROW_STAR :
+						 ROW_PERCENT) * words, i);
+			bit_set(masks + (size_t)ROW_WILD * words, i);
+			wc->literal = false;
+		} else {
+			bit_set(masks + (size_t)row_of[c] * words, i);
+		}
+	}
+	wc->inbox = len >= INBOX_LEN &&
+		mp_ascii_memcaseeq(pattern, "INBOX", INBOX_LEN);
+	copy = (char *)(wc->masks + (size_t)rows * words);
+	memcpy(copy, pattern, len);
+	copy[len] = '\0';
+	wc->pattern = copy;
+	*wildcard_r = wc;
+	return 0;
+}
+
+void mp_wildcard_free(const struct mp_env *env, struct mp_wildcard **wildcard)
+{
+	if (*wildcard == NULL)
+		return;
+	env = mp_env_or_default(env);
+	env->free(env->ctx, *wildcard);
+	*wildcard = NULL;
+}
+
+/* Adds the epsilon moves to state: each state on a wildcard also reaches
+   the following positions up to and including the first non-wildcard.
+   For a run of wildcard bits at [a, b] and a state at k in it, adding
+   bit k to the run clears k..b and carries into b + 1 (never a wildcard
+   bit, so the carry stops there); XOR with the mask then leaves exactly
+   k..b+1.  Several states in one run leave holes at the later ones,
+   which OR-ing the old state fills.  The carry crosses word boundaries. */
+static void wildcard_closure(const struct mp_wildcard *wc, uint64_t *state)
+{
+	const uint64_t *wild = wildcard_row(wc, ROW_WILD);
+	uint64_t carry = 0, sum, partial;
+	unsigned int w;
+
+	for (w = 0; w < wc->words; w++) {
+		partial = wild[w] + (state[w] & wild[w]);
+		sum = partial + carry;
+		carry = (partial < wild[w]) | (sum < partial);
+		state[w] |= sum ^ wild[w];
+	}
+}
+
+/* Runs the NFA over name[0..len) from pattern position start. */
+static bool wildcard_run(const struct mp_wildcard *wc,
+			 const unsigned char *name, size_t len,
+			 unsigned char separator, size_t start)
+{
+	const uint64_t *star = wildcard_row(wc, ROW_STAR);
+	const uint64_t *percent = wildcard_row(wc, ROW_PERCENT);
+	uint64_t state[WILDCARD_MAX_WORDS], next, shifted_out, alive;
+	unsigned int w, words = wc->words;
+	size_t i;
+
+	memset(state, 0, words * sizeof(state[0]));
+	bit_set(state, start);
+	wildcard_closure(wc, state);
+	for (i = 0; i < len; i++) {
+		const uint64_t *literal = wildcard_row(wc, wc->row_of[name[i]]);
+		bool is_separator = name[i] == separator;
+
+		shifted_out = 0;
+		alive = 0;
+		for (w = 0; w < words; w++) {
+			uint64_t hit = state[w] & literal[w];
+
+			next = (hit << 1) | shifted_out | (state[w] & star[w]);
+			if (!is_separator)
+				next |= state[w] & percent[w];
+			shifted_out = hit >> 63;
+			state[w] = next;
+			alive |= next;
+		}
+		if (alive == 0)
+			return false;
+		wildcard_closure(wc, state);
+	}
+	return (state[wc->len / 64] >> (wc->len % 64)) & 1;
+}
+
+/* True when s[0..len) starts with the word INBOX: any case, followed by
+   its end or the separator. */
+static bool starts_with_inbox_word(const char *s, size_t len, char separator)
+{
+	return len >= INBOX_LEN && mp_ascii_memcaseeq(s, "INBOX", INBOX_LEN) &&
+		(len == INBOX_LEN || s[INBOX_LEN] == separator);
+}
+
+bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
+			 size_t len, char separator)
+{
+	size_t start = 0;
+
+	/* Both sides name INBOX: its five bytes match in any case, and the
+	   rest of the pattern takes over from there. */
+	if (wildcard->inbox &&
+	    starts_with_inbox_word(wildcard->pattern, wildcard->len,
+				   separator) &&
+	    starts_with_inbox_word(name, len, separator))
+		start = INBOX_LEN;
+	if (wildcard->literal) {
+		return len == wildcard->len &&
+			memcmp(name + start, wildcard->pattern + start,
+			       len - start) == 0;
+	}
+	return wildcard_run(wildcard, (const unsigned char *)name + start,
+			    len - start, (unsigned char)separator, start);
+}
+
+bool mp_wildcard_match(const struct mp_wildcard *wildcard, const char *name,
+		       char separator)
+{
+	return mp_wildcard_match_n(wildcard, name, strlen(name), separator);
+}
+
+bool mp_wildcard_is_literal(const struct mp_wildcard *wildcard)
+{
+	return wildcard->literal;
+}
+
+const char *mp_wildcard_pattern(const struct mp_wildcard *wildcard)
+{
+	return wildcard->pattern;
+}
