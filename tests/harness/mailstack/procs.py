@@ -126,3 +126,13 @@ def terminate(pids, grace=5.0):
             pass
     wait_gone(left, 2.0)
     return left
+
+
+def session_members(sid):
+    """(pid, comm) of the live processes in session sid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and session_id(int(name)) == sid and alive(int(name)):
+            comm = _proc_field(int(name), "comm").decode(errors="replace").strip()
+            out.append((int(name), comm))
+    return out

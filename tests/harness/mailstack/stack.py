@@ -16,6 +16,7 @@ import subprocess
 import time
 
 from . import dovecot_conf, modules, policy, postfix_conf, procs, probe, tls
+from .mailops import MailOps
 from .layout import DEFAULT_ACCOUNTS, PORTS, Paths, ports_for
 from .platforms import get_platform
 from .procs import HarnessError
@@ -40,7 +41,7 @@ def default_runtime_root():
     return os.environ.get("MAILPOLICY_RUNTIME") or "/tmp/mailpolicy-test"
 
 
-class Stack:
+class Stack(MailOps):
     """The servers of one platform. Methods raise HarnessError with log tails on failure."""
 
     def __init__(self, name=None, build_dir=None, runtime_root=None, port_base=None):
