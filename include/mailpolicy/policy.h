@@ -151,7 +151,7 @@ enum mp_folder_key {
 	MP_FOLDER_KEY_COUNT
 };
 struct mp_folder_rule {
-	const char *pattern;	/* as written, e.g. "Projects/*" */
+	const char *pattern;	/* as written, e.g. "Trash" or "Projects/%" */
 	uint64_t storage;	/* bytes; 0 = no limit */
 	uint64_t messages;	/* 0 = no limit */
 	enum mp_folder_scope scope;
