@@ -1,0 +1,542 @@
+/* policy-build.c: what the lines of mailpolicy.conf mean, decided line
+ * by line as the parser reads them (so the first error reported is the
+ * first in the file).  This file knows the sections, the selectors and
+ * the pop3_retention and folder_quota blocks; listener and milter
+ * blocks are in policy-build-smtp.c; policy-compile.c merges at the
+ * end.
+ *
+ * Selector scopes (the default, each domain, each user) are created on
+ * first use and shared by the pop3_retention and folder_quota blocks
+ * naming them, so a user has one scope record and one hash entry. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ascii.h"
+#include "policy-private.h"
+
+struct policy_build {
+	struct mp_policy *policy;
+	struct policy_errctx *ctx;
+
+	enum policy_section open[MP_POLICY_MAX_DEPTH];
+	struct policy_scope *scope;		/* pop3_retention, folder_quota */
+	struct policy_folder_rule *rule;	/* folder */
+	struct mp_listener *listener;		/* listener */
+	struct policy_build_keys keys;		/* of the innermost block */
+	uint8_t port_bitmap[65536 / 8];
+};
+
+struct policy_build *policy_build_new(struct mp_policy *policy,
+				      struct policy_errctx *ctx)
+{
+	const struct mp_env *env = policy->env;
+	struct policy_build *build;
+
+	build = env->alloc(env->ctx, sizeof(*build));
+	if (build == NULL) {
+		policy_error_oom(ctx);
+		return NULL;
+	}
+	build->policy = policy;
+	build->ctx = ctx;
+	return build;
+}
+
+void policy_build_free(struct policy_build **build)
+{
+	const struct mp_env *env;
+
+	if (*build == NULL)
+		return;
+	env = (*build)->policy->env;
+	env->free(env->ctx, *build);
+	*build = NULL;
+}
+
+static const char *shown(const struct policy_token *token, char buf[80])
+{
+	return policy_quote(token->str, token->len, buf);
+}
+
+/* "KEY "WORD": reason" at the word, or "KEY: reason" after the last. */
+static int value_error(struct policy_errctx *ctx,
+		       const struct policy_token *key,
+		       const struct policy_token *values, size_t count,
+		       size_t bad, const char *error)
+{
+	char buf[80];
+
+	if (bad < count) {
+		return policy_error(ctx, values[bad].line, values[bad].col,
+				    "%s %s: %s", key->str,
+				    shown(&values[bad], buf), error);
+	}
+	return policy_error(ctx, values[count - 1].line,
+			    values[count - 1].col + values[count - 1].raw_len,
+			    "%s: %s", key->str, error);
+}
+
+/* ---- selectors ---- */
+
+static struct policy_scope *
+scope_get(struct mp_policy *policy, enum mp_origin_scope kind,
+	  const char *name, size_t len, size_t at)
+{
+	struct policy_htable *table;
+	struct policy_scope *scope;
+	uint64_t hash;
+
+	if (kind == MP_ORIGIN_DEFAULT)
+		return &policy->default_scope;
+
+	hash = policy_hash(&policy->hash_key, name, len,
+			   kind == MP_ORIGIN_USER ? at + 1 : 0);
+	scope = kind == MP_ORIGIN_DOMAIN ?
+		policy_find_domain(policy, name, len, hash) :
+		policy_find_user(policy, name, len, at, hash);
+	if (scope != NULL)
+		return scope;
+
+	scope = policy_arena_alloc(&policy->arena, sizeof(*scope));
+	if (scope == NULL)
+		return NULL;
+	scope->name = policy_arena_strndup(&policy->arena, name, len);
+	if (scope->name == NULL)
+		return NULL;
+	scope->name_len = len;
+	scope->hash = hash;
+	scope->kind = kind;
+	scope->at = at;
+	scope->rules_tail = &scope->rules;
+	table = kind == MP_ORIGIN_DOMAIN ? &policy->domains : &policy->users;
+	if (policy_htable_add(table, &policy->arena, hash, scope) < 0)
+		return NULL;
+	if (kind == MP_ORIGIN_DOMAIN) {
+		*policy->domain_tail = scope;
+		policy->domain_tail = &scope->next;
+	} else {
+		*policy->user_tail = scope;
+		policy->user_tail = &scope->next;
+	}
+	return scope;
+}
+
+/* The selector words of a pop3_retention or folder_quota header ->
+   the scope (created when new). */
+static int parse_selector(struct policy_build *build,
+			  const struct policy_token *name,
+			  const struct policy_token *args, size_t count,
+			  struct policy_scope **scope_r)
+{
+	struct policy_errctx *ctx = build->ctx;
+	enum mp_origin_scope kind;
+	const char *error;
+	char buf[80], norm[MP_POLICY_MAX_LINE];
+	bool in_domain;
+	size_t i, at;
+
+	if (count == 0) {
+		*scope_r = &build->policy->default_scope;
+		return 0;
+	}
+	if (args[0].type == POLICY_TOKEN_WORD &&
+	    strcmp(args[0].str, mp_origin_scope_name(MP_ORIGIN_DOMAIN)) == 0)
+		kind = MP_ORIGIN_DOMAIN;
+	else if (args[0].type == POLICY_TOKEN_WORD &&
+		 strcmp(args[0].str, mp_origin_scope_name(MP_ORIGIN_USER)) == 0)
+		kind = MP_ORIGIN_USER;
+	else {
+		return policy_error(ctx, args[0].line, args[0].col,
+				    "unknown selector %s after %s (use "
+				    "domain NAME or user ADDRESS)",
+				    shown(&args[0], buf), name->str);
+	}
+	if (count == 1) {
+		return policy_error(ctx, args[0].line,
+				    args[0].col + args[0].raw_len,
+				    kind == MP_ORIGIN_DOMAIN ?
+				    "missing domain name after \"domain\"" :
+				    "missing address after \"user\"");
+	}
+	if (count > 2) {
+		return policy_error(ctx, args[2].line, args[2].col,
+				    "unexpected %s after the selector",
+				    shown(&args[2], buf));
+	}
+	if (kind == MP_ORIGIN_DOMAIN) {
+		if (policy_check_domain(args[1].str, args[1].len, &error) < 0) {
+			return policy_error(ctx, args[1].line, args[1].col,
+					    "invalid domain %s: %s",
+					    shown(&args[1], buf), error);
+		}
+		at = 0;
+	} else {
+		if (policy_check_user(args[1].str, args[1].len, &error,
+				      &in_domain) < 0) {
+			return policy_error(ctx, args[1].line, args[1].col,
+					    "invalid user %s: %s%s",
+					    shown(&args[1], buf),
+					    in_domain ? "domain part: " : "",
+					    error);
+		}
+		at = args[1].len;
+		for (i = 0; i < args[1].len; i++) {
+			if (args[1].str[i] == '@')
+				at = i;
+		}
+	}
+	/* Domains are stored lower-cased (ASCII), a user's domain part
+	   too; a user's local part stays as written. */
+	memcpy(norm, args[1].str, args[1].len);
+	for (i = kind == MP_ORIGIN_DOMAIN ? 0 : at; i < args[1].len; i++)
+		norm[i] = (char)mp_ascii_tolower((unsigned char)norm[i]);
+	*scope_r = scope_get(build->policy, kind, norm, args[1].len, at);
+	if (*scope_r == NULL)
+		return policy_error_oom(ctx);
+	return 0;
+}
+
+static void scope_describe(const char *section, const struct policy_scope *scope,
+			   char *desc, size_t size)
+{
+	if (scope->kind == MP_ORIGIN_DEFAULT)
+		snprintf(desc, size, "%s", section);
+	else {
+		snprintf(desc, size, "%s %s %s", section,
+			 mp_origin_scope_name(scope->kind), scope->name);
+	}
+}
+
+/* ---- block headers ---- */
+
+static int open_top(struct policy_build *build, const struct policy_token *name,
+		    const struct policy_token *args, size_t count,
+		    char *desc, size_t desc_size)
+{
+	struct mp_policy *policy = build->policy;
+	struct policy_errctx *ctx = build->ctx;
+	struct policy_scope *scope;
+	unsigned int *first_line;
+	char buf[80];
+	int section;
+
+	section = policy_name_lookup(policy_section_name_u,
+				     POLICY_SECTION_COUNT, name->str, name->len);
+	if (section < 0 || section == POLICY_SECTION_FOLDER) {
+		return policy_error(ctx, name->line, name->col,
+				    "unknown section %s%s", shown(name, buf),
+				    section == POLICY_SECTION_FOLDER ?
+				    " (folder blocks go inside folder_quota)" :
+				    "");
+	}
+	build->open[0] = section;
+	switch ((enum policy_section)section) {
+	case POLICY_SECTION_POP3_RETENTION:
+	case POLICY_SECTION_FOLDER_QUOTA:
+		if (parse_selector(build, name, args, count, &scope) < 0)
+			return -1;
+		scope_describe(name->str, scope, desc, desc_size);
+		first_line = section == POLICY_SECTION_POP3_RETENTION ?
+			&scope->retention_line : &scope->folder_line;
+		if (*first_line != 0) {
+			return policy_error(ctx, name->line, name->col,
+					    "duplicate block %s (first at "
+					    "line %u)", desc, *first_line);
+		}
+		*first_line = name->line;
+		if (section == POLICY_SECTION_POP3_RETENTION)
+			policy->has_retention = true;
+		else {
+			scope->folder_col = name->col;
+			policy->has_folder_quota = true;
+		}
+		build->scope = scope;
+		return 0;
+	case POLICY_SECTION_LISTENER:
+		if (count == 0) {
+			return policy_error(ctx, name->line,
+					    name->col + name->raw_len,
+					    "missing label after \"listener\"");
+		}
+		if (count > 1) {
+			return policy_error(ctx, args[1].line, args[1].col,
+					    "unexpected %s after the listener "
+					    "label (listener takes no selector)",
+					    shown(&args[1], buf));
+		}
+		snprintf(desc, desc_size, "listener %.64s", args[0].str);
+		policy->has_listeners = true;
+		return policy_build_listener_open(policy, ctx, &args[0],
+						  &build->listener);
+	case POLICY_SECTION_MILTER:
+		if (count > 0) {
+			return policy_error(ctx, args[0].line, args[0].col,
+					    "unexpected %s after milter (milter "
+					    "takes no label or selector)",
+					    shown(&args[0], buf));
+		}
+		snprintf(desc, desc_size, "milter");
+		if (policy->milter_line != 0) {
+			return policy_error(ctx, name->line, name->col,
+					    "duplicate block milter (first at "
+					    "line %u)", policy->milter_line);
+		}
+		policy->milter_line = name->line;
+		policy->has_milter = true;
+		return 0;
+	case POLICY_SECTION_FOLDER:
+	case POLICY_SECTION_COUNT:
+		break;
+	}
+	return -1;
+}
+
+static int open_folder(struct policy_build *build,
+		       const struct policy_token *name,
+		       const struct policy_token *args, size_t count,
+		       char *desc, size_t desc_size)
+{
+	struct mp_policy *policy = build->policy;
+	struct policy_errctx *ctx = build->ctx;
+	struct policy_scope *scope = build->scope;
+	struct policy_wildcard_node *node;
+	struct mp_wildcard *wildcard;
+	struct policy_folder_rule *rule;
+	const char *error;
+	char buf[80];
+	size_t i;
+
+	if (count == 0) {
+		return policy_error(ctx, name->line, name->col + name->raw_len,
+				    "missing pattern after \"folder\"");
+	}
+	if (count > 1) {
+		return policy_error(ctx, args[1].line, args[1].col,
+				    "unexpected %s after the folder pattern "
+				    "(quote a pattern with spaces)",
+				    shown(&args[1], buf));
+	}
+	snprintf(desc, desc_size, "folder %.64s", args[0].str);
+	for (rule = scope->rules; rule != NULL; rule = rule->next) {
+		if (rule->pattern_len == args[0].len &&
+		    memcmp(rule->rule.pattern, args[0].str, args[0].len) == 0) {
+			return policy_error(ctx, args[0].line, args[0].col,
+					    "duplicate folder %s in this "
+					    "block (first at line %u)",
+					    shown(&args[0], buf), rule->line);
+		}
+	}
+	if (scope->rule_count >= MP_POLICY_MAX_FOLDER_RULES) {
+		return policy_error(ctx, args[0].line, args[0].col,
+				    "too many folder rules in one block "
+				    "(limit %u)", MP_POLICY_MAX_FOLDER_RULES);
+	}
+	if (mp_wildcard_compile(policy->env, args[0].str, &wildcard,
+				&error) < 0) {
+		if (strcmp(error, "out of memory") == 0)
+			return policy_error_oom(ctx);
+		return policy_error(ctx, args[0].line, args[0].col,
+				    "folder %s: %s", shown(&args[0], buf), error);
+	}
+	node = policy_arena_alloc(&policy->arena, sizeof(*node));
+	if (node == NULL) {
+		mp_wildcard_free(policy->env, &wildcard);
+		return policy_error_oom(ctx);
+	}
+	node->wildcard = wildcard;
+	node->next = policy->wildcards;
+	policy->wildcards = node;
+
+	rule = policy_arena_alloc(&policy->arena, sizeof(*rule));
+	if (rule == NULL)
+		return policy_error_oom(ctx);
+	policy_folder_rule_builtin(&rule->rule);
+	rule->rule.pattern = mp_wildcard_pattern(wildcard);
+	rule->wildcard = wildcard;
+	rule->pattern_len = args[0].len;
+	rule->literal = mp_wildcard_is_literal(wildcard);
+	for (i = 0; i < args[0].len; i++) {
+		if (args[0].str[i] != '*' && args[0].str[i] != '%')
+			rule->literal_bytes++;
+	}
+	rule->line = args[0].line;
+	rule->col = args[0].col;
+	*scope->rules_tail = rule;
+	scope->rules_tail = &rule->next;
+	scope->rule_count++;
+	build->rule = rule;
+	return 0;
+}
+
+int policy_build_open(struct policy_build *build, unsigned int depth,
+		      const struct policy_token *name,
+		      const struct policy_token *args, size_t count,
+		      char *desc_r, size_t desc_size)
+{
+	enum policy_section parent;
+	char buf[80];
+
+	memset(&build->keys, 0, sizeof(build->keys));
+	if (depth == 0)
+		return open_top(build, name, args, count, desc_r, desc_size);
+	parent = build->open[depth - 1];
+	if (parent != POLICY_SECTION_FOLDER_QUOTA) {
+		return policy_error(build->ctx, name->line, name->col,
+				    "unexpected block %s in %s block (it "
+				    "takes only keys)", shown(name, buf),
+				    policy_section_name(parent));
+	}
+	if (strcmp(name->str, policy_section_name(POLICY_SECTION_FOLDER)) != 0) {
+		return policy_error(build->ctx, name->line, name->col,
+				    "unknown block %s in folder_quota block "
+				    "(only folder blocks)", shown(name, buf));
+	}
+	build->open[depth] = POLICY_SECTION_FOLDER;
+	return open_folder(build, name, args, count, desc_r, desc_size);
+}
+
+/* ---- keys ---- */
+
+static int key_lookup(struct policy_build *build, const struct policy_token *key,
+		      const char *(*names)(unsigned int), unsigned int count,
+		      enum policy_section section)
+{
+	char buf[80];
+	int k;
+
+	k = policy_name_lookup(names, count, key->str, key->len);
+	if (k < 0) {
+		return policy_error(build->ctx, key->line, key->col,
+				    "unknown key %s in %s block",
+				    shown(key, buf),
+				    policy_section_name(section));
+	}
+	if (build->keys.line[k] != 0) {
+		return policy_error(build->ctx, key->line, key->col,
+				    "duplicate key %s (first at line %u)",
+				    shown(key, buf), build->keys.line[k]);
+	}
+	build->keys.line[k] = key->line;
+	build->keys.col[k] = key->col;
+	return k;
+}
+
+static void origin_set(struct mp_origin *origin,
+		       const struct policy_scope *scope, unsigned int line)
+{
+	origin->scope = scope->kind;
+	origin->selector = scope->kind == MP_ORIGIN_DEFAULT ? NULL : scope->name;
+	origin->line = line;
+}
+
+static int assign_retention(struct policy_build *build,
+			    const struct policy_token *key,
+			    const struct policy_token *values, size_t count)
+{
+	struct policy_scope *scope = build->scope;
+	struct mp_retention *r = &scope->retention_set;
+	const char *error;
+	size_t bad;
+	int k;
+
+	k = key_lookup(build, key, policy_retention_key_name,
+		       MP_RETENTION_KEY_COUNT, POLICY_SECTION_POP3_RETENTION);
+	if (k < 0)
+		return -1;
+	if (policy_parse_retention(r, k, values, count, &error, &bad) < 0)
+		return value_error(build->ctx, key, values, count, bad, error);
+	if (k == MP_RETENTION_ON_RETRIEVE && r->retrieve_mailbox != NULL) {
+		r->retrieve_mailbox =
+			policy_arena_strndup(&build->policy->arena,
+					     values[1].str, values[1].len);
+		if (r->retrieve_mailbox == NULL)
+			return policy_error_oom(build->ctx);
+	}
+	origin_set(&r->origin[k], scope, key->line);
+	scope->retention_mask |= 1u << k;
+	return 0;
+}
+
+static int assign_folder(struct policy_build *build,
+			 const struct policy_token *key,
+			 const struct policy_token *values, size_t count)
+{
+	struct policy_folder_rule *rule = build->rule;
+	const char *error;
+	size_t bad;
+	int k;
+
+	k = key_lookup(build, key, policy_folder_key_name, MP_FOLDER_KEY_COUNT,
+		       POLICY_SECTION_FOLDER);
+	if (k < 0)
+		return -1;
+	if (policy_parse_folder(&rule->rule, k, values, count, &error, &bad) < 0)
+		return value_error(build->ctx, key, values, count, bad, error);
+	origin_set(&rule->rule.origin[k], build->scope, key->line);
+	rule->set_mask |= 1u << k;
+	return 0;
+}
+
+int policy_build_assign(struct policy_build *build, unsigned int depth,
+			const struct policy_token *key,
+			const struct policy_token *values, size_t count)
+{
+	struct policy_errctx *ctx = build->ctx;
+	char buf[80];
+
+	if (depth == 0) {
+		return policy_error(ctx, key->line, key->col,
+				    "key %s outside of any block",
+				    shown(key, buf));
+	}
+	switch (build->open[depth - 1]) {
+	case POLICY_SECTION_POP3_RETENTION:
+		return assign_retention(build, key, values, count);
+	case POLICY_SECTION_FOLDER:
+		return assign_folder(build, key, values, count);
+	case POLICY_SECTION_FOLDER_QUOTA:
+		if (policy_name_lookup(policy_folder_key_name,
+				       MP_FOLDER_KEY_COUNT, key->str,
+				       key->len) >= 0) {
+			return policy_error(ctx, key->line, key->col,
+					    "key %s must be inside a folder "
+					    "block", shown(key, buf));
+		}
+		return policy_error(ctx, key->line, key->col,
+				    "unknown key %s in folder_quota block",
+				    shown(key, buf));
+	case POLICY_SECTION_LISTENER:
+		if (policy_build_listener_assign(build->policy, ctx,
+						 build->listener, &build->keys,
+						 build->port_bitmap, key,
+						 values, count) < 0)
+			return -1;
+		return 0;
+	case POLICY_SECTION_MILTER:
+		return policy_build_milter_assign(build->policy, ctx,
+						  &build->keys, key, values,
+						  count);
+	case POLICY_SECTION_COUNT:
+		break;
+	}
+	return -1;
+}
+
+int policy_build_close(struct policy_build *build, unsigned int depth,
+		       const struct policy_token *brace)
+{
+	(void)brace;
+	if (depth == 0 && build->open[0] == POLICY_SECTION_LISTENER) {
+		return policy_build_listener_close(build->ctx, build->listener,
+						   &build->keys);
+	}
+	/* Leaving a folder block: the keys seen so far belonged to it. */
+	memset(&build->keys, 0, sizeof(build->keys));
+	return 0;
+}
+
+int policy_build_finish(struct policy_build *build)
+{
+	return policy_compile(build->policy, build->ctx);
+}

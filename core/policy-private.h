@@ -1,0 +1,385 @@
+#ifndef MAILPOLICY_CORE_POLICY_PRIVATE_H
+#define MAILPOLICY_CORE_POLICY_PRIVATE_H
+
+/* policy-private.h: what the files of the policy language share.
+ *
+ * The pipeline, one file per role:
+ *   policy-lexer.c    bytes -> lines -> tokens (quoting, comments, the
+ *                     byte-level checks: NUL, control chars, UTF-8,
+ *                     line length)
+ *   policy-parser.c   tokens -> block structure (`NAME ... {`, `}`,
+ *                     `key = value`), nesting, unclosed blocks
+ *   policy-build.c    the meaning of sections, selectors and the
+ *                     pop3_retention / folder_quota keys, as each line
+ *                     is parsed (so the first error in file order wins)
+ *   policy-build-smtp.c  the same for listener and milter blocks
+ *   policy-values.c   value parsers shared by the file and by host
+ *                     overrides (mp_retention_set, mp_folder_rule_set)
+ *   policy-compile.c  after the last line: merge inheritance into
+ *                     per-domain and per-user results, port index
+ *   policy-lookup.c   the read-only, allocation-free lookups
+ *   policy-names.c    the words of the language
+ *   policy-hash.c     seeded SipHash-1-3 and an open-addressing table
+ *   policy-arena.c    the policy's memory: chunks from the mp_env
+ *   policy.c          load_file/load_string, refcount, staleness
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "mailpolicy/policy.h"
+#include "mailpolicy/wildcard.h"
+
+/* Compile-time limits (see mailpolicy.conf(5)). */
+#define MP_POLICY_MAX_DEPTH 2		/* folder_quota { folder X { } } */
+#define MP_POLICY_MAX_FOLDER_RULES 256	/* per user, inherited included */
+#define MP_POLICY_MAX_SIZE_VALUE ((uint64_t)INT64_MAX)	/* hosts use off_t */
+
+/* ---- errors ---- */
+
+struct policy_errctx {
+	const char *name;		/* file name for messages */
+	struct mp_error *error;
+};
+
+/* "NAME:LINE:COL: reason"; returns -1. */
+int policy_error(struct policy_errctx *ctx, unsigned int line,
+		 unsigned int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "NAME: reason" (not about a place); returns -1. */
+int policy_error_file(struct policy_errctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "NAME: out of memory"; returns -1. */
+int policy_error_oom(struct policy_errctx *ctx);
+
+/* Copies at most 64 bytes of s[0..len) to buf for quoting in a message,
+   never cutting a UTF-8 sequence, with "..." when shortened. */
+const char *policy_quote(const char *s, size_t len, char buf[80]);
+
+/* ---- memory ---- */
+
+struct policy_arena_chunk;
+struct policy_arena {
+	const struct mp_env *env;
+	struct policy_arena_chunk *head;
+	size_t next_size;
+};
+
+void policy_arena_init(struct policy_arena *arena, const struct mp_env *env);
+/* Zero-filled, 16-byte aligned; NULL when the env allocator fails. */
+void *policy_arena_alloc(struct policy_arena *arena, size_t size);
+/* NUL-terminated copy of s[0..len); NULL on failure. */
+char *policy_arena_strndup(struct policy_arena *arena, const char *s,
+			   size_t len);
+void policy_arena_free(struct policy_arena *arena);
+
+/* ---- hashing ---- */
+
+struct policy_hash_key {
+	uint64_t k0, k1;
+};
+
+/* A random key (getrandom, else a clock/address mix). */
+void policy_hash_key_init(struct policy_hash_key *key);
+/* SipHash-1-3 of s[0..len) with ASCII letters at offsets >= fold_from
+   lower-cased (fold_from = len: exact), so that "bob@EXAMPLE.org"
+   hashes like "bob@example.org" without a copy. */
+uint64_t policy_hash(const struct policy_hash_key *key, const char *s,
+		     size_t len, size_t fold_from);
+
+struct policy_slot {
+	uint64_t hash;
+	void *item;		/* NULL = empty */
+};
+/* Open addressing, linear probing, at most half full.  Items are the
+   caller's; the table never compares keys itself: lookups walk the
+   items whose full 64-bit hash matches. */
+struct policy_htable {
+	struct policy_slot *slots;
+	size_t mask;		/* capacity - 1; capacity 0 = empty table */
+	size_t count;
+};
+
+/* Adds item under hash (duplicates are the caller's business); grows
+   from the arena.  Returns 0, or -1 when out of memory. */
+int policy_htable_add(struct policy_htable *table,
+		      struct policy_arena *arena, uint64_t hash, void *item);
+/* Iterates the items stored with exactly hash: start with *pos = 0;
+   returns NULL at the end. */
+void *policy_htable_next(const struct policy_htable *table, uint64_t hash,
+			 size_t *pos);
+
+/* ---- tokens ---- */
+
+enum policy_token_type {
+	POLICY_TOKEN_WORD,
+	POLICY_TOKEN_STRING,	/* "quoted", decoded */
+	POLICY_TOKEN_EQUALS,
+	POLICY_TOKEN_LBRACE,
+	POLICY_TOKEN_RBRACE,
+};
+
+struct policy_token {
+	enum policy_token_type type;
+	unsigned int line, col;	/* 1-based; col in bytes */
+	unsigned int raw_len;	/* bytes in the file, quotes included */
+	size_t len;		/* of str */
+	const char *str;	/* NUL-terminated; valid until the next line */
+};
+
+struct policy_lexer;
+
+/* A lexer over data[0..size), reporting errors through ctx.  NULL when
+   out of memory (ctx then says so). */
+struct policy_lexer *policy_lexer_new(const struct mp_env *env,
+				      struct policy_errctx *ctx,
+				      const char *data, size_t size);
+void policy_lexer_free(const struct mp_env *env, struct policy_lexer **lexer);
+/* Tokenizes the next line: returns 1 with *tokens_r and *count_r (count may
+   be 0 for blank or comment lines), 0 at the end of the data, -1 on an
+   error (reported). */
+int policy_lexer_next(struct policy_lexer *lexer,
+		      const struct policy_token **tokens_r, size_t *count_r);
+/* The number of the last line returned (1-based). */
+unsigned int policy_lexer_line(const struct policy_lexer *lexer);
+
+/* ---- names ---- */
+
+enum policy_section {
+	POLICY_SECTION_POP3_RETENTION,
+	POLICY_SECTION_FOLDER_QUOTA,
+	POLICY_SECTION_LISTENER,
+	POLICY_SECTION_MILTER,
+	POLICY_SECTION_FOLDER,		/* inside folder_quota */
+	POLICY_SECTION_COUNT
+};
+const char *policy_section_name(enum policy_section section);
+
+/* A set of accepted words for one key, indexed by the enum value. */
+struct policy_choice {
+	const char *(*name)(unsigned int value);	/* an mp_*_name() */
+	unsigned int count;		/* enum values 0..count-1 */
+	unsigned int allowed;		/* bit per accepted value */
+	/* "unknown value (use a, b or c)": checked against name()/allowed
+	   by test-policy-names so the two cannot drift apart. */
+	const char *error;
+};
+extern const struct policy_choice policy_choice_dele;
+extern const struct policy_choice policy_choice_retrieve;
+extern const struct policy_choice policy_choice_scope;
+extern const struct policy_choice policy_choice_auth;
+extern const struct policy_choice policy_choice_tls;
+extern const struct policy_choice policy_choice_sender;
+extern const struct policy_choice policy_choice_unknown_listener;
+extern const struct policy_choice policy_choice_mode;
+extern const struct policy_choice policy_choice_store_failure;
+/* Words that take an argument, for the error strings above. */
+const char *policy_choice_hint(const struct policy_choice *choice,
+			       unsigned int value);
+
+/* The index i < count with name(i) == s[0..len), or -1. */
+int policy_name_lookup(const char *(*name)(unsigned int value),
+		       unsigned int count, const char *s, size_t len);
+/* The same for a choice, honouring allowed. */
+int policy_choice_lookup(const struct policy_choice *choice, const char *s,
+			 size_t len);
+
+/* Adapters so the typed mp_*_name() fit policy_name_lookup(). */
+const char *policy_retention_key_name(unsigned int key);
+const char *policy_folder_key_name(unsigned int key);
+const char *policy_listener_key_name(unsigned int key);
+const char *policy_milter_key_name(unsigned int key);
+const char *policy_section_name_u(unsigned int section);
+
+/* ---- values (shared by the file and by host overrides) ----
+   Each parser reads words[0..count) for one key.  On error it returns
+   -1, *error_r is a static string and *bad_r the index of the word at
+   fault (count when a word is missing). */
+
+int policy_parse_retention(struct mp_retention *retention,
+			   enum mp_retention_key key,
+			   const struct policy_token *words, size_t count,
+			   const char **error_r, size_t *bad_r);
+int policy_parse_folder(struct mp_folder_rule *rule, enum mp_folder_key key,
+			const struct policy_token *words, size_t count,
+			const char **error_r, size_t *bad_r);
+/* Exactly one word; error "missing value" / "unexpected extra value". */
+int policy_one_word(size_t count, const char **error_r, size_t *bad_r);
+/* A size that hosts can hold in an off_t. */
+int policy_parse_size(const char *str, uint64_t *bytes_r,
+		      const char **error_r);
+/* Choice word -> enum value. */
+int policy_parse_choice(const struct policy_choice *choice,
+			const struct policy_token *word, unsigned int *value_r,
+			const char **error_r);
+
+/* Selector names.  A domain: dot-separated labels of letters, digits,
+   '-', '_' or non-ASCII UTF-8, 1-63 bytes each, 253 in all, no leading
+   or trailing '-' in a label. */
+int policy_check_domain(const char *s, size_t len, const char **error_r);
+/* A user: "LOCAL@DOMAIN" (split at the last '@', LOCAL non-empty,
+   DOMAIN as above) or a plain login without '@'; no spaces.
+   *in_domain_r tells whether the error is about the domain part. */
+int policy_check_user(const char *s, size_t len, const char **error_r,
+		      bool *in_domain_r);
+
+/* ---- the compiled policy ---- */
+
+struct policy_folder_rule {
+	struct mp_folder_rule rule;
+	const struct mp_wildcard *wildcard;
+	size_t pattern_len;
+	size_t literal_bytes;	/* pattern bytes that are not * or % */
+	bool literal;
+	unsigned int set_mask;	/* keys set in its block (build only) */
+	unsigned int line, col;	/* of the pattern */
+	struct policy_folder_rule *next;	/* in its block (build only) */
+};
+
+/* Everything one selector (the default, a domain or a user) resolves
+   to, merged at compile time so that a lookup is one hash hit. */
+struct policy_scope {
+	const char *name;	/* normalized: domain lower-cased */
+	size_t name_len;
+	uint64_t hash;
+	enum mp_origin_scope kind;
+	size_t at;		/* users: offset of the domain part, else len */
+
+	/* build: the scope's own blocks (line 0 = none) */
+	unsigned int retention_line, folder_line, folder_col;
+	unsigned int retention_mask;
+	struct mp_retention retention_set;
+	struct policy_folder_rule *rules, **rules_tail;
+	size_t rule_count;
+
+	/* compiled */
+	bool has_retention;
+	struct mp_retention retention;
+	const struct policy_folder_rule *merged;
+	size_t merged_count;
+
+	struct policy_scope *next;	/* in file order, per kind */
+};
+
+struct policy_port {
+	uint16_t port;
+	const struct mp_listener *listener;
+};
+
+struct policy_wildcard_node {
+	struct mp_wildcard *wildcard;
+	struct policy_wildcard_node *next;
+};
+
+struct mp_policy {
+	int refcount;
+	const struct mp_env *env;
+	struct policy_arena arena;
+	struct policy_wildcard_node *wildcards;	/* owned, to free */
+	const char *name;
+
+	bool from_file;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+
+	bool has_retention, has_folder_quota, has_listeners, has_milter;
+	struct policy_hash_key hash_key;
+
+	struct policy_scope default_scope;
+	struct policy_htable domains, users;
+	struct policy_scope *domain_list, **domain_tail;
+	struct policy_scope *user_list, **user_tail;
+
+	struct mp_listener **listeners;	/* file order */
+	size_t listener_count, listener_cap;
+	struct policy_htable labels;
+	struct policy_port *ports;	/* sorted by port */
+	size_t port_count;
+
+	unsigned int milter_line;
+	struct mp_milter_settings milter;
+};
+
+/* Built-in values. */
+void policy_retention_builtin(struct mp_retention *retention);
+void policy_folder_rule_builtin(struct mp_folder_rule *rule);
+void policy_listener_builtin(struct mp_listener *listener);
+void policy_milter_builtin(struct mp_milter_settings *milter);
+
+/* Scope lookups shared by build, compile and lookup. */
+struct policy_scope *policy_find_domain(const struct mp_policy *policy,
+					const char *domain, size_t len,
+					uint64_t hash);
+struct policy_scope *policy_find_user(const struct mp_policy *policy,
+				      const char *user, size_t len,
+				      size_t at, uint64_t hash);
+/* The scope whose merged results apply to user (never NULL). */
+const struct policy_scope *policy_resolve(const struct mp_policy *policy,
+					  const char *user);
+
+/* ---- build: fed by the parser, one event per line ---- */
+
+struct policy_build;
+
+struct policy_build *policy_build_new(struct mp_policy *policy,
+				      struct policy_errctx *ctx);
+void policy_build_free(struct policy_build **build);
+
+/* A block header: name `{` at depth (0 = top level) with the words
+   between.  desc_r receives a short description for later messages
+   ("listener mx").  Returns 0 or -1 (reported). */
+int policy_build_open(struct policy_build *build, unsigned int depth,
+		      const struct policy_token *name,
+		      const struct policy_token *args, size_t count,
+		      char *desc_r, size_t desc_size);
+/* key = values at depth. */
+int policy_build_assign(struct policy_build *build, unsigned int depth,
+			const struct policy_token *key,
+			const struct policy_token *values, size_t count);
+/* `}` closing the block at depth (its header was at depth). */
+int policy_build_close(struct policy_build *build, unsigned int depth,
+		       const struct policy_token *brace);
+/* After the last line: merges and indexes.  Returns 0 or -1. */
+int policy_build_finish(struct policy_build *build);
+
+/* Used by policy-build.c for listener and milter blocks
+   (policy-build-smtp.c). */
+struct policy_build_keys {
+	unsigned int line[16], col[16];	/* of each key set, 0 = unset */
+};
+int policy_build_listener_open(struct mp_policy *policy,
+			       struct policy_errctx *ctx,
+			       const struct policy_token *label,
+			       struct mp_listener **listener_r);
+int policy_build_listener_assign(struct mp_policy *policy,
+				 struct policy_errctx *ctx,
+				 struct mp_listener *listener,
+				 struct policy_build_keys *keys,
+				 uint8_t *port_bitmap,
+				 const struct policy_token *key,
+				 const struct policy_token *values,
+				 size_t count);
+int policy_build_listener_close(struct policy_errctx *ctx,
+				const struct mp_listener *listener,
+				const struct policy_build_keys *keys);
+int policy_build_milter_assign(struct mp_policy *policy,
+			       struct policy_errctx *ctx,
+			       struct policy_build_keys *keys,
+			       const struct policy_token *key,
+			       const struct policy_token *values,
+			       size_t count);
+
+/* policy-compile.c: merges into every scope, indexes the ports. */
+int policy_compile(struct mp_policy *policy, struct policy_errctx *ctx);
+
+/* policy-parser.c: runs the whole file through build. */
+int policy_parse(struct policy_lexer *lexer, struct policy_build *build,
+		 struct policy_errctx *ctx);
+
+#endif
