@@ -1,0 +1,1238 @@
+/* test-policy.c: what a loaded policy means (core/policy-*.c).
+ *
+ * The sample file (packaging/mailpolicy.conf, found through MP_SRCDIR)
+ * must mean what its comments say: tables of users, folders and ports
+ * with the value and the origin of each key.  Then inheritance and
+ * merging on small files, the precedence of folder rules, host
+ * overrides, the byte-level edge cases that must load (CRLF, BOM,
+ * empty files), reference counting, staleness, and concurrent reads.
+ * Bad files are test-policy-errors.c; allocation failures
+ * test-policy-alloc.c. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mailpolicy/policy.h"
+
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+#define K 1024ULL
+#define M (1024ULL * 1024)
+#define G (1024ULL * 1024 * 1024)
+#define DAY (24ULL * 3600)
+
+static char sample_path[4096];
+
+static const char *sample(void)
+{
+	const char *srcdir = getenv("MP_SRCDIR");
+
+	snprintf(sample_path, sizeof(sample_path), "%s/packaging/mailpolicy.conf",
+		 srcdir != NULL ? srcdir : ".");
+	return sample_path;
+}
+
+static char *read_file(const char *path, size_t *size_r)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long size;
+
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	assert_true(size >= 0);
+	rewind(f);
+	buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	buf[size] = '\0';
+	*size_r = (size_t)size;
+	return buf;
+}
+
+static struct mp_policy *load_ok(const char *text)
+{
+	struct mp_policy *policy = NULL;
+	struct mp_error error;
+
+	if (mp_policy_load_string(NULL, "t.conf", text, strlen(text), &policy,
+				  &error) < 0)
+		fail_msg("unexpected error: %s", error.text);
+	return policy;
+}
+
+static int sample_setup(void **state)
+{
+	struct mp_policy *policy;
+	struct mp_error error;
+
+	if (mp_policy_load_file(NULL, sample(), &policy, &error) < 0) {
+		print_error("%s\n", error.text);
+		return -1;
+	}
+	*state = policy;
+	return 0;
+}
+
+static int sample_teardown(void **state)
+{
+	struct mp_policy *policy = *state;
+
+	mp_policy_unref(&policy);
+	return 0;
+}
+
+/* ---- the sample: pop3_retention ---- */
+
+struct origin_case {
+	enum mp_origin_scope scope;
+	const char *selector;
+	unsigned int line;
+};
+
+#define BUILTIN_ORIGIN { MP_ORIGIN_BUILTIN, NULL, 0 }
+#define DEFAULT_ORIGIN(l) { MP_ORIGIN_DEFAULT, NULL, l }
+#define DOMAIN_ORIGIN(d, l) { MP_ORIGIN_DOMAIN, d, l }
+#define USER_ORIGIN(u, l) { MP_ORIGIN_USER, u, l }
+
+static void assert_origin(const struct mp_origin *origin,
+			  const struct origin_case *expected, const char *what)
+{
+	if (origin->scope != expected->scope || origin->line != expected->line ||
+	    (origin->selector == NULL) != (expected->selector == NULL) ||
+	    (origin->selector != NULL &&
+	     strcmp(origin->selector, expected->selector) != 0)) {
+		fail_msg("%s: origin %s %s line %u, expected %s %s line %u",
+			 what, mp_origin_scope_name(origin->scope),
+			 origin->selector != NULL ? origin->selector : "-",
+			 origin->line, mp_origin_scope_name(expected->scope),
+			 expected->selector != NULL ? expected->selector : "-",
+			 expected->line);
+	}
+}
+
+struct retention_case {
+	const char *user;
+	bool applies;
+	uint64_t keep;
+	enum mp_dele_action dele;
+	uint64_t defer;
+	enum mp_retrieve_action retrieve;
+	const char *mailbox;
+	uint64_t max_size;
+	struct origin_case origin[MP_RETENTION_KEY_COUNT];
+};
+
+static void check_retention(const struct mp_policy *policy,
+			    const struct retention_case *c)
+{
+	struct mp_retention r;
+	unsigned int k;
+	char what[256];
+
+	assert_int_equal(mp_policy_retention(policy, c->user, &r), c->applies);
+	if (r.keep_after_retrieval != c->keep)
+		fail_msg("%s: keep %llu, expected %llu", c->user,
+			 (unsigned long long)r.keep_after_retrieval,
+			 (unsigned long long)c->keep);
+	assert_int_equal(r.on_dele, c->dele);
+	assert_int_equal(r.dele_defer_secs, c->defer);
+	assert_int_equal(r.on_retrieve, c->retrieve);
+	if (c->mailbox == NULL)
+		assert_null(r.retrieve_mailbox);
+	else
+		assert_string_equal(r.retrieve_mailbox, c->mailbox);
+	assert_int_equal(r.max_retained_size, c->max_size);
+	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++) {
+		snprintf(what, sizeof(what), "%s %s", c->user,
+			 mp_retention_key_name(k));
+		assert_origin(&r.origin[k], &c->origin[k], what);
+	}
+}
+
+static const struct retention_case sample_retention_cases[] = {
+	/* default block only */
+	{ "alice@example.com", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	/* a plain login without '@' gets the default block */
+	{ "alice", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY, MP_RETRIEVE_SEEN,
+	  NULL, 500 * M,
+	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	/* domain block over the default */
+	{ "bob@example.org", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
+	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
+	{ "bob@Example.ORG", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
+	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
+	/* a subdomain is another domain */
+	{ "bob@mail.example.org", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	/* user block over its domain block over the default */
+	{ "ceo@example.org", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { USER_ORIGIN("ceo@example.org", 16),
+	    DOMAIN_ORIGIN("example.org", 13), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	/* the domain part compares case-insensitively... */
+	{ "ceo@EXAMPLE.ORG", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { USER_ORIGIN("ceo@example.org", 16),
+	    DOMAIN_ORIGIN("example.org", 13), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	/* ...the local part exactly: CEO is not ceo, but is in the domain */
+	{ "CEO@EXAMPLE.ORG", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
+	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
+	/* the last '@' splits */
+	{ "ceo@example.org@example.com", true, 30 * DAY, MP_DELE_DEFER,
+	  7 * DAY, MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+	{ "", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY, MP_RETRIEVE_SEEN, NULL,
+	  500 * M,
+	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
+	    DEFAULT_ORIGIN(9) } },
+};
+
+static void test_sample_retention(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(sample_retention_cases); i++)
+		check_retention(*state, &sample_retention_cases[i]);
+}
+
+static void test_sample_summary(void **state)
+{
+	const struct mp_policy *policy = *state;
+
+	assert_true(mp_policy_has_retention(policy));
+	assert_true(mp_policy_has_folder_quota(policy));
+	assert_true(mp_policy_has_listeners(policy));
+	assert_true(mp_policy_has_milter(policy));
+	assert_string_equal(mp_policy_name(policy), sample());
+	assert_false(mp_policy_is_stale(policy));
+}
+
+/* ---- the sample: folder_quota ---- */
+
+struct match_case {
+	const char *pattern;
+	const char *root;
+	uint64_t storage, messages;
+	enum mp_folder_scope scope;
+};
+
+struct folder_case {
+	const char *user, *folder;
+	char separator;
+	size_t count;
+	struct match_case match[3];
+};
+
+static void check_folder(const struct mp_policy *policy,
+			 const struct folder_case *c)
+{
+	struct mp_folder_match matches[8];
+	struct mp_folder_rule rule;
+	size_t i, n;
+
+	n = mp_policy_folder_match(policy, c->user, c->folder, c->separator,
+				   matches, N_ELEMENTS(matches));
+	if (n != c->count)
+		fail_msg("%s %s (sep %c): %zu matches, expected %zu", c->user,
+			 c->folder, c->separator, n, c->count);
+	for (i = 0; i < n; i++) {
+		const struct match_case *e = &c->match[i];
+		const struct mp_folder_match *m = &matches[i];
+
+		if (strcmp(m->rule.pattern, e->pattern) != 0 ||
+		    m->root_len != strlen(e->root) ||
+		    strncmp(c->folder, e->root, m->root_len) != 0)
+			fail_msg("%s %s #%zu: pattern %s root %.*s, expected "
+				 "%s root %s", c->user, c->folder, i,
+				 m->rule.pattern, (int)m->root_len, c->folder,
+				 e->pattern, e->root);
+		assert_int_equal(m->rule.storage, e->storage);
+		assert_int_equal(m->rule.messages, e->messages);
+		assert_int_equal(m->rule.scope, e->scope);
+		/* the index names the same rule */
+		assert_true(mp_policy_folder_rule(policy, c->user,
+						  m->rule_index, &rule));
+		assert_string_equal(rule.pattern, m->rule.pattern);
+	}
+}
+
+#define SUB MP_FOLDER_SCOPE_SUBTREE
+#define FOL MP_FOLDER_SCOPE_FOLDER
+
+static const struct folder_case sample_folder_cases[] = {
+	{ "alice@example.com", "Trash", '/', 1,
+	  { { "Trash", "Trash", 100 * M, 0, FOL } } },
+	{ "bob@example.org", "Trash", '/', 1,
+	  { { "Trash", "Trash", 100 * M, 0, FOL } } },
+	/* scope folder: the pattern must match the whole name */
+	{ "alice@example.com", "Trash/Old", '/', 0, { { 0 } } },
+	{ "alice@example.com", "trash", '/', 0, { { 0 } } },
+	{ "alice@example.com", "INBOX", '/', 0, { { 0 } } },
+	{ "alice@example.com", "Archive", '/', 1,
+	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	{ "bob@example.org", "Archive", '/', 1,
+	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	{ "ceo@example.org", "Archive", '/', 1,
+	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	/* scope subtree: the ancestor is the root */
+	{ "alice@example.com", "Archive/2024/Q1", '/', 1,
+	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	{ "bob@example.org", "Archive/2024/Q1", '/', 1,
+	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	{ "alice@example.com", "Archive.2024.Q1", '.', 1,
+	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	/* only at a separator: Archived is not below Archive */
+	{ "alice@example.com", "Archived/2024", '/', 0, { { 0 } } },
+	{ "alice@example.com", "Archive.2024", '/', 0, { { 0 } } },
+	/* "Projects/" then anything, one root per folder */
+	{ "alice@example.com", "Projects/apollo", '/', 1,
+	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	{ "bob@example.org", "Projects/apollo", '/', 1,
+	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	{ "alice@example.com", "Projects/apollo/docs", '/', 1,
+	  { { "Projects/*", "Projects/apollo/docs", 1 * G, 0, FOL } } },
+	{ "alice@example.com", "Projects", '/', 0, { { 0 } } },
+	/* the pattern is written in the namespace's separator: with '.'
+	   "Projects/apollo" is one name that the '/' matches byte for
+	   byte, and Projects.apollo does not match */
+	{ "alice@example.com", "Projects/apollo", '.', 1,
+	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	{ "alice@example.com", "Projects.apollo", '.', 0, { { 0 } } },
+	{ "alice@example.com", "Projects.apollo", '/', 0, { { 0 } } },
+};
+
+static void test_sample_folders(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(sample_folder_cases); i++)
+		check_folder(*state, &sample_folder_cases[i]);
+}
+
+static void test_sample_folder_rules(void **state)
+{
+	const struct mp_policy *policy = *state;
+	struct mp_folder_rule rule;
+
+	assert_int_equal(mp_policy_folder_rule_count(policy, "a@example.com"),
+			 3);
+	assert_int_equal(mp_policy_folder_rule_count(policy, "b@example.org"),
+			 3);
+	/* merged in place: Archive keeps its position */
+	assert_true(mp_policy_folder_rule(policy, "b@example.org", 1, &rule));
+	assert_string_equal(rule.pattern, "Archive");
+	assert_int_equal(rule.storage, 5 * G);
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].scope,
+			 MP_ORIGIN_DOMAIN);
+	assert_string_equal(rule.origin[MP_FOLDER_STORAGE].selector,
+			    "example.org");
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].line, 34);
+	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].scope,
+			 MP_ORIGIN_DEFAULT);
+	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].line, 25);
+	assert_int_equal(rule.origin[MP_FOLDER_SCOPE].line, 26);
+	assert_true(mp_policy_folder_rule(policy, "b@example.org", 2, &rule));
+	assert_string_equal(rule.pattern, "Projects/*");
+	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].scope,
+			 MP_ORIGIN_BUILTIN);
+	assert_int_equal(rule.origin[MP_FOLDER_SCOPE].scope,
+			 MP_ORIGIN_BUILTIN);
+	assert_false(mp_policy_folder_rule(policy, "b@example.org", 3, &rule));
+	/* the default's Archive is untouched by the domain's */
+	assert_true(mp_policy_folder_rule(policy, "a@example.com", 1, &rule));
+	assert_int_equal(rule.storage, 2 * G);
+}
+
+/* ---- the sample: listeners and milter ---- */
+
+struct listener_case {
+	const char *daemon_name;
+	uint16_t port;
+	const char *label;	/* NULL: none */
+};
+
+static const struct listener_case sample_listener_cases[] = {
+	{ NULL, 587, "submission" },
+	{ NULL, 26, "submission" },
+	{ NULL, 465, "submissions" },
+	{ NULL, 25, "mx" },
+	{ NULL, 999, NULL },
+	{ NULL, 0, NULL },
+	{ "", 25, "mx" },
+	/* the name first, then the port */
+	{ "submission", 25, "submission" },
+	{ "submissions", 0, "submissions" },
+	{ "mx", 465, "mx" },
+	{ "smtpd", 465, "submissions" },
+	{ "Submission", 0, NULL },	/* labels are case-sensitive */
+	{ "unknown", 999, NULL },
+};
+
+static void test_sample_listeners(void **state)
+{
+	const struct mp_policy *policy = *state;
+	const struct mp_listener *l;
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(sample_listener_cases); i++) {
+		const struct listener_case *c = &sample_listener_cases[i];
+
+		l = mp_policy_listener_find(policy, c->daemon_name, c->port);
+		if ((l == NULL) != (c->label == NULL) ||
+		    (l != NULL && strcmp(l->label, c->label) != 0))
+			fail_msg("%s/%u: %s, expected %s",
+				 c->daemon_name != NULL ? c->daemon_name : "-",
+				 c->port, l != NULL ? l->label : "none",
+				 c->label != NULL ? c->label : "none");
+	}
+	assert_int_equal(mp_policy_listener_count(policy), 3);
+	assert_string_equal(mp_policy_listener_at(policy, 0)->label, "mx");
+	assert_string_equal(mp_policy_listener_at(policy, 1)->label,
+			    "submission");
+	assert_string_equal(mp_policy_listener_at(policy, 2)->label,
+			    "submissions");
+	assert_null(mp_policy_listener_at(policy, 3));
+}
+
+static void test_sample_listener_values(void **state)
+{
+	const struct mp_policy *policy = *state;
+	const struct mp_listener *l;
+	char buf[64];
+
+	l = mp_policy_listener_find(policy, "mx", 0);
+	assert_int_equal(l->port_count, 1);
+	assert_int_equal(l->ports[0], 25);
+	assert_int_equal(l->auth, MP_FORBID);
+	assert_int_equal(l->tls, MP_OPTIONAL);
+	assert_int_equal(l->min_tls, MP_TLS_ANY);
+	assert_int_equal(l->auth_mechanism_count, 0);
+	assert_int_equal(l->sender, MP_SENDER_ANY);
+	assert_null(l->sender_map);
+	assert_int_equal(l->allowed_client_count, 0);
+	assert_int_equal(l->max_recipients, 100);
+	assert_int_equal(l->max_message_size, 0);
+	assert_int_equal(l->rate_login.count, 0);
+	assert_int_equal(l->line, 38);
+	assert_int_equal(l->origin[MP_LISTENER_AUTH].scope, MP_ORIGIN_DEFAULT);
+	assert_int_equal(l->origin[MP_LISTENER_AUTH].line, 40);
+	assert_int_equal(l->origin[MP_LISTENER_SENDER].scope,
+			 MP_ORIGIN_BUILTIN);
+
+	l = mp_policy_listener_find(policy, "submission", 0);
+	assert_int_equal(l->port_count, 2);
+	assert_int_equal(l->ports[0], 587);
+	assert_int_equal(l->ports[1], 26);
+	assert_int_equal(l->auth, MP_REQUIRE);
+	assert_int_equal(l->tls, MP_REQUIRE);
+	assert_int_equal(l->min_tls, MP_TLS_1_2);
+	assert_int_equal(l->auth_mechanism_count, 2);
+	assert_string_equal(l->auth_mechanisms[0], "PLAIN");
+	assert_string_equal(l->auth_mechanisms[1], "LOGIN");
+	assert_int_equal(l->sender, MP_SENDER_LOGIN);
+	assert_int_equal(l->allowed_client_count, 2);
+	mp_addr_format(&l->allowed_clients[0].addr, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0");
+	assert_int_equal(l->allowed_clients[0].prefix, 0);
+	assert_int_equal(l->allowed_clients[1].addr.family, 6);
+	assert_int_equal(l->allowed_clients[1].prefix, 0);
+	assert_int_equal(l->max_recipients, 50);
+	assert_int_equal(l->max_message_size, 25 * M);
+	assert_int_equal(l->rate_login.count, 200);
+	assert_int_equal(l->rate_login.window_secs, 3600);
+	assert_int_equal(l->rate_client_ip.count, 1000);
+	assert_int_equal(l->rate_client_ip.window_secs, DAY);
+	assert_int_equal(l->rate_sender.count, 0);
+	assert_int_equal(l->origin[MP_LISTENER_RATE_CLIENT_IP].line, 55);
+}
+
+static void test_sample_milter(void **state)
+{
+	const struct mp_milter_settings *m = mp_policy_milter(*state);
+
+	assert_string_equal(m->socket, "inet:8893@127.0.0.1");
+	assert_int_equal(m->unknown_listener, MP_VERDICT_TEMPFAIL);
+	assert_int_equal(m->mode, MP_MODE_ENFORCE);
+	assert_string_equal(m->audit_header, "X-Mailpolicy");
+	assert_null(m->hmac_key_file);	/* commented out in the sample */
+	assert_int_equal(m->origin[MP_MILTER_HMAC_KEY_FILE].scope,
+			 MP_ORIGIN_BUILTIN);
+	assert_int_equal(m->rate_store, MP_RATE_STORE_MEMORY);
+	assert_string_equal(m->rate_store_url, "memory");
+	assert_int_equal(m->rate_store_failure, MP_VERDICT_ACCEPT);
+	assert_int_equal(m->origin[MP_MILTER_SOCKET].scope, MP_ORIGIN_DEFAULT);
+	assert_int_equal(m->origin[MP_MILTER_SOCKET].line, 67);
+}
+
+/* ---- files that configure nothing, and byte-level edge cases ---- */
+
+static void assert_builtin(const struct mp_policy *policy)
+{
+	const struct mp_milter_settings *m = mp_policy_milter(policy);
+	const struct retention_case builtin = {
+		"anyone@example.org", false, MP_DURATION_NEVER,
+		MP_DELE_EXPUNGE, 0, MP_RETRIEVE_NONE, NULL, 0,
+		{ BUILTIN_ORIGIN, BUILTIN_ORIGIN, BUILTIN_ORIGIN,
+		  BUILTIN_ORIGIN }
+	};
+	struct mp_folder_match match;
+	size_t k;
+
+	assert_false(mp_policy_has_retention(policy));
+	assert_false(mp_policy_has_folder_quota(policy));
+	assert_false(mp_policy_has_listeners(policy));
+	assert_false(mp_policy_has_milter(policy));
+	check_retention(policy, &builtin);
+	assert_int_equal(mp_policy_folder_rule_count(policy, "a@b.c"), 0);
+	assert_int_equal(mp_policy_folder_match(policy, "a@b.c", "INBOX", '/',
+						&match, 1), 0);
+	assert_null(mp_policy_listener_find(policy, "mx", 25));
+	assert_int_equal(mp_policy_listener_count(policy), 0);
+	assert_null(mp_policy_listener_at(policy, 0));
+	assert_string_equal(m->socket, "inet:8893@127.0.0.1");
+	assert_int_equal(m->unknown_listener, MP_VERDICT_TEMPFAIL);
+	assert_int_equal(m->mode, MP_MODE_ENFORCE);
+	assert_string_equal(m->audit_header, "X-Mailpolicy");
+	assert_null(m->hmac_key_file);
+	assert_int_equal(m->rate_store, MP_RATE_STORE_MEMORY);
+	assert_string_equal(m->rate_store_url, "memory");
+	assert_int_equal(m->redis_port, 6379);
+	assert_int_equal(m->redis_db, 0);
+	assert_int_equal(m->rate_store_failure, MP_VERDICT_ACCEPT);
+	for (k = 0; k < MP_MILTER_KEY_COUNT; k++)
+		assert_int_equal(m->origin[k].scope, MP_ORIGIN_BUILTIN);
+}
+
+static void test_empty_files(void **state)
+{
+	static const char *const texts[] = {
+		"", "\n", "\n\n\n", "# only a comment",
+		"# comment\n   # indented\n\t# tabbed\n\n",
+		"\xef\xbb\xbf", "\xef\xbb\xbf# BOM then comment\r\n",
+		"\r\n\r\n", "   \t  \n",
+	};
+	struct mp_policy *policy;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(texts); i++) {
+		policy = load_ok(texts[i]);
+		assert_builtin(policy);
+		mp_policy_unref(&policy);
+	}
+}
+
+/* The sample with CRLF line ends, with a BOM, without its last newline,
+   and with tabs for indentation all mean the same. */
+static void test_sample_variants(void **state)
+{
+	struct mp_policy *policy;
+	struct mp_error error;
+	char *text, *variant;
+	size_t size, i, j;
+	int v;
+
+	(void)state;
+	text = read_file(sample(), &size);
+	variant = malloc(size * 2 + 4);
+	assert_non_null(variant);
+	for (v = 0; v < 4; v++) {
+		j = 0;
+		if (v == 1) {
+			memcpy(variant, "\xef\xbb\xbf", 3);
+			j = 3;
+		}
+		for (i = 0; i < size; i++) {
+			if (v == 0 && text[i] == '\n')
+				variant[j++] = '\r';
+			if (v == 3 && text[i] == ' ' &&
+			    (i == 0 || text[i - 1] == '\n' ||
+			     text[i - 1] == '\t')) {
+				variant[j++] = '\t';
+				continue;
+			}
+			variant[j++] = text[i];
+		}
+		if (v == 2)
+			j--;	/* drop the last newline */
+		if (mp_policy_load_string(NULL, "variant", variant, j, &policy,
+					  &error) < 0)
+			fail_msg("variant %d: %s", v, error.text);
+		for (i = 0; i < N_ELEMENTS(sample_retention_cases); i++)
+			check_retention(policy, &sample_retention_cases[i]);
+		for (i = 0; i < N_ELEMENTS(sample_folder_cases); i++)
+			check_folder(policy, &sample_folder_cases[i]);
+		mp_policy_unref(&policy);
+	}
+	free(variant);
+	free(text);
+}
+
+/* data need not be NUL-terminated: a copy in a buffer of exactly its
+   size lets ASan catch any read past the end. */
+static void test_not_terminated(void **state)
+{
+	static const char text[] = "listener mx {\n  ports = 25\n}";
+	struct mp_policy *policy;
+	struct mp_error error;
+	char *copy;
+
+	(void)state;
+	copy = malloc(sizeof(text) - 1);
+	memcpy(copy, text, sizeof(text) - 1);
+	assert_int_equal(mp_policy_load_string(NULL, "t", copy,
+					       sizeof(text) - 1, &policy,
+					       &error), 0);
+	assert_string_equal(mp_policy_listener_find(policy, NULL, 25)->label,
+			    "mx");
+	mp_policy_unref(&policy);
+	/* cut inside a word, inside a string */
+	assert_int_equal(mp_policy_load_string(NULL, "t", copy, 18, &policy,
+					       &error), -1);
+	assert_string_equal(error.text,
+			    "t:2:5: missing '=' or '{' after \"po\"");
+	free(copy);
+	copy = malloc(24);
+	memcpy(copy, "milter {\n  socket = \"abc", 24);
+	assert_int_equal(mp_policy_load_string(NULL, "t", copy, 24, &policy,
+					       &error), -1);
+	assert_string_equal(error.text,
+			    "t:2:12: unclosed string (a string ends on its "
+			    "line)");
+	free(copy);
+}
+
+static void test_embedded_nul(void **state)
+{
+	static const char text[] = "listener mx {\n  ports = 2\0005\n}\n";
+	static const char comment[] = "# a comment \0 with a NUL\n";
+	struct mp_policy *policy = (void *)1;
+	struct mp_error error;
+
+	(void)state;
+	assert_int_equal(mp_policy_load_string(NULL, "t", text,
+					       sizeof(text) - 1, &policy,
+					       &error), -1);
+	assert_null(policy);
+	assert_string_equal(error.text, "t:2:12: NUL byte");
+	assert_int_equal(error.line, 2);
+	assert_int_equal(error.column, 12);
+	assert_int_equal(mp_policy_load_string(NULL, "t", comment,
+					       sizeof(comment) - 1, &policy,
+					       &error), -1);
+	assert_string_equal(error.text, "t:1:13: NUL byte");
+}
+
+/* ---- inheritance ---- */
+
+static void test_inheritance(void **state)
+{
+	static const char text[] =
+		/* 1 */ "pop3_retention {\n"
+		/* 2 */ "  on_retrieve = move \"POP3 Retrieved\"\n"
+		/* 3 */ "}\n"
+		/* 4 */ "pop3_retention user bob@b.example {\n"
+		/* 5 */ "  max_retained_size = 1G\n"
+		/* 6 */ "}\n"
+		/* 7 */ "pop3_retention user carol@c.example {\n"
+		/* 8 */ "  on_dele = hide\n"
+		/* 9 */ "}\n"
+		/* 10 */ "pop3_retention domain C.Example {\n"
+		/* 11 */ "  keep_after_retrieval = 2w\n"
+		/* 12 */ "  on_dele = defer 36h\n"
+		/* 13 */ "  on_retrieve = none\n"
+		/* 14 */ "}\n"
+		/* 15 */ "pop3_retention user postmaster {\n"
+		/* 16 */ "  keep_after_retrieval = 0\n"
+		/* 17 */ "}\n";
+	static const struct retention_case cases[] = {
+		{ "alice@a.example", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE,
+		  0, MP_RETRIEVE_MOVE, "POP3 Retrieved", 0,
+		  { BUILTIN_ORIGIN, BUILTIN_ORIGIN, DEFAULT_ORIGIN(2),
+		    BUILTIN_ORIGIN } },
+		/* a user whose domain has no block: default + user */
+		{ "bob@b.example", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE,
+		  0, MP_RETRIEVE_MOVE, "POP3 Retrieved", G,
+		  { BUILTIN_ORIGIN, BUILTIN_ORIGIN, DEFAULT_ORIGIN(2),
+		    USER_ORIGIN("bob@b.example", 5) } },
+		/* a user block before its domain block still inherits */
+		{ "carol@C.EXAMPLE", true, 14 * DAY, MP_DELE_HIDE, 0,
+		  MP_RETRIEVE_NONE, NULL, 0,
+		  { DOMAIN_ORIGIN("c.example", 11),
+		    USER_ORIGIN("carol@c.example", 8),
+		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
+		{ "dave@c.example", true, 14 * DAY, MP_DELE_DEFER, 36 * 3600,
+		  MP_RETRIEVE_NONE, NULL, 0,
+		  { DOMAIN_ORIGIN("c.example", 11),
+		    DOMAIN_ORIGIN("c.example", 12),
+		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
+		{ "postmaster", true, 0, MP_DELE_EXPUNGE, 0, MP_RETRIEVE_MOVE,
+		  "POP3 Retrieved", 0,
+		  { USER_ORIGIN("postmaster", 16), BUILTIN_ORIGIN,
+		    DEFAULT_ORIGIN(2), BUILTIN_ORIGIN } },
+		/* a plain login matches only its own user block */
+		{ "postmaster@c.example", true, 14 * DAY, MP_DELE_DEFER,
+		  36 * 3600, MP_RETRIEVE_NONE, NULL, 0,
+		  { DOMAIN_ORIGIN("c.example", 11),
+		    DOMAIN_ORIGIN("c.example", 12),
+		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
+	};
+	struct mp_policy *policy = load_ok(text);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(cases); i++)
+		check_retention(policy, &cases[i]);
+	mp_policy_unref(&policy);
+}
+
+/* Whether pop3_retention applies: only blocks of that section count. */
+static void test_retention_applies(void **state)
+{
+	static const char text[] =
+		"pop3_retention domain on.example {\n"
+		"}\n"
+		"folder_quota {\n"
+		"  folder Trash {\n"
+		"  }\n"
+		"}\n"
+		"folder_quota user u@off.example {\n"
+		"  folder Junk {\n"
+		"    storage = 1M\n"
+		"  }\n"
+		"}\n"
+		"pop3_retention user v@off.example {\n"
+		"  on_dele = hide\n"
+		"}\n";
+	struct mp_policy *policy = load_ok(text);
+	struct mp_retention r;
+
+	(void)state;
+	assert_true(mp_policy_has_retention(policy));
+	assert_true(mp_policy_retention(policy, "x@on.example", &r));
+	assert_int_equal(r.origin[0].scope, MP_ORIGIN_BUILTIN);
+	assert_false(mp_policy_retention(policy, "x@off.example", &r));
+	assert_false(mp_policy_retention(policy, "u@off.example", &r));
+	assert_true(mp_policy_retention(policy, "v@off.example", &r));
+	assert_int_equal(r.on_dele, MP_DELE_HIDE);
+	/* an empty rule block: a rule with no limits */
+	assert_int_equal(mp_policy_folder_rule_count(policy, "x@y.z"), 1);
+	assert_int_equal(mp_policy_folder_rule_count(policy, "u@off.example"), 2);
+	mp_policy_unref(&policy);
+}
+
+static void test_folder_merge(void **state)
+{
+	static const char text[] =
+		/* 1 */ "folder_quota {\n"
+		/* 2 */ "  folder Trash {\n"
+		/* 3 */ "    storage = 100M\n"
+		/* 4 */ "    messages = 1000\n"
+		/* 5 */ "  }\n"
+		/* 6 */ "  folder Archive {\n"
+		/* 7 */ "    storage = 2G\n"
+		/* 8 */ "  }\n"
+		/* 9 */ "}\n"
+		/* 10 */ "folder_quota domain d.example {\n"
+		/* 11 */ "  folder Sent {\n"
+		/* 12 */ "    messages = 20000\n"
+		/* 13 */ "  }\n"
+		/* 14 */ "  folder Trash {\n"
+		/* 15 */ "    storage = 200M\n"
+		/* 16 */ "  }\n"
+		/* 17 */ "}\n"
+		/* 18 */ "folder_quota user vip@d.example {\n"
+		/* 19 */ "  folder Trash {\n"
+		/* 20 */ "    messages = 0\n"
+		/* 21 */ "  }\n"
+		/* 22 */ "  folder Archive {\n"
+		/* 23 */ "    storage = 0\n"
+		/* 24 */ "    scope = subtree\n"
+		/* 25 */ "  }\n"
+		/* 26 */ "  folder Drafts {\n"
+		/* 27 */ "    storage = 1M\n"
+		/* 28 */ "  }\n"
+		/* 29 */ "}\n";
+	static const struct {
+		const char *user;
+		size_t idx;
+		const char *pattern;
+		uint64_t storage, messages;
+		enum mp_folder_scope scope;
+		struct origin_case origin[MP_FOLDER_KEY_COUNT];
+	} cases[] = {
+		{ "a@x.example", 0, "Trash", 100 * M, 1000, FOL,
+		  { DEFAULT_ORIGIN(3), DEFAULT_ORIGIN(4), BUILTIN_ORIGIN } },
+		{ "a@x.example", 1, "Archive", 2 * G, 0, FOL,
+		  { DEFAULT_ORIGIN(7), BUILTIN_ORIGIN, BUILTIN_ORIGIN } },
+		{ "a@d.example", 0, "Trash", 200 * M, 1000, FOL,
+		  { DOMAIN_ORIGIN("d.example", 15), DEFAULT_ORIGIN(4),
+		    BUILTIN_ORIGIN } },
+		{ "a@d.example", 1, "Archive", 2 * G, 0, FOL,
+		  { DEFAULT_ORIGIN(7), BUILTIN_ORIGIN, BUILTIN_ORIGIN } },
+		{ "a@d.example", 2, "Sent", 0, 20000, FOL,
+		  { BUILTIN_ORIGIN, DOMAIN_ORIGIN("d.example", 12),
+		    BUILTIN_ORIGIN } },
+		/* user over domain over default, key by key; 0 lifts */
+		{ "vip@d.example", 0, "Trash", 200 * M, 0, FOL,
+		  { DOMAIN_ORIGIN("d.example", 15),
+		    USER_ORIGIN("vip@d.example", 20), BUILTIN_ORIGIN } },
+		{ "vip@d.example", 1, "Archive", 0, 0, SUB,
+		  { USER_ORIGIN("vip@d.example", 23), BUILTIN_ORIGIN,
+		    USER_ORIGIN("vip@d.example", 24) } },
+		{ "vip@d.example", 2, "Sent", 0, 20000, FOL,
+		  { BUILTIN_ORIGIN, DOMAIN_ORIGIN("d.example", 12),
+		    BUILTIN_ORIGIN } },
+		{ "vip@d.example", 3, "Drafts", M, 0, FOL,
+		  { USER_ORIGIN("vip@d.example", 27), BUILTIN_ORIGIN,
+		    BUILTIN_ORIGIN } },
+	};
+	struct mp_policy *policy = load_ok(text);
+	struct mp_folder_rule rule;
+	unsigned int k;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(mp_policy_folder_rule_count(policy, "a@x.example"), 2);
+	assert_int_equal(mp_policy_folder_rule_count(policy, "a@d.example"), 3);
+	assert_int_equal(mp_policy_folder_rule_count(policy, "vip@d.example"),
+			 4);
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		assert_true(mp_policy_folder_rule(policy, cases[i].user,
+						  cases[i].idx, &rule));
+		assert_string_equal(rule.pattern, cases[i].pattern);
+		assert_int_equal(rule.storage, cases[i].storage);
+		assert_int_equal(rule.messages, cases[i].messages);
+		assert_int_equal(rule.scope, cases[i].scope);
+		for (k = 0; k < MP_FOLDER_KEY_COUNT; k++)
+			assert_origin(&rule.origin[k], &cases[i].origin[k],
+				      cases[i].pattern);
+	}
+	mp_policy_unref(&policy);
+}
+
+/* ---- which folder rule wins ---- */
+
+static const char precedence_text[] =
+	"folder_quota {\n"
+	"  folder \"*\" {\n"			/* 0 */
+	"    storage = 1M\n"
+	"  }\n"
+	"  folder \"Projects/%\" {\n"		/* 1 */
+	"    storage = 2M\n"
+	"  }\n"
+	"  folder Projects/apollo {\n"		/* 2 */
+	"    storage = 3M\n"
+	"  }\n"
+	"  folder \"Pro*\" {\n"			/* 3 */
+	"    storage = 4M\n"
+	"  }\n"
+	"  folder \"Projects/*\" {\n"		/* 4 */
+	"    storage = 5M\n"
+	"  }\n"
+	"  folder Archive {\n"			/* 5 */
+	"    storage = 6M\n"
+	"    scope = subtree\n"
+	"  }\n"
+	"  folder \"A*\" {\n"			/* 6 */
+	"    storage = 7M\n"
+	"    scope = subtree\n"
+	"  }\n"
+	"  folder \"%/2024\" {\n"		/* 7 */
+	"    storage = 8M\n"
+	"  }\n"
+	"  folder \"*/2024\" {\n"		/* 8 */
+	"    storage = 9M\n"
+	"    scope = subtree\n"
+	"  }\n"
+	"  folder INBOX {\n"			/* 9 */
+	"    storage = 10M\n"
+	"    scope = subtree\n"
+	"  }\n"
+	"  folder \"x%\" {\n"			/* 10 */
+	"    storage = 11M\n"
+	"  }\n"
+	"  folder \"%x\" {\n"			/* 11 */
+	"    storage = 12M\n"
+	"  }\n"
+	"}\n";
+
+static const struct folder_case precedence_cases[] = {
+	/* literal beats wildcard for the same root */
+	{ "u@e.example", "Projects/apollo", '/', 1,
+	  { { "Projects/apollo", "Projects/apollo", 3 * M, 0, FOL } } },
+	/* more literal bytes: "Projects/%" and "Projects/" + '*' have 9,
+	   "Pro*" 3, "*" none; between equals, the earlier rule */
+	{ "u@e.example", "Projects/gemini", '/', 1,
+	  { { "Projects/%", "Projects/gemini", 2 * M, 0, FOL } } },
+	{ "u@e.example", "Projects/gemini/docs", '/', 1,
+	  { { "Projects/*", "Projects/gemini/docs", 5 * M, 0, FOL } } },
+	{ "u@e.example", "Pro", '/', 1,
+	  { { "Pro*", "Pro", 4 * M, 0, FOL } } },
+	{ "u@e.example", "Other", '/', 1,
+	  { { "*", "Other", 1 * M, 0, FOL } } },
+	/* several roots, deepest first: the folder's own, then the
+	   subtree of an ancestor (Archive beats A* there) */
+	{ "u@e.example", "Archive/2024", '/', 2,
+	  { { "%/2024", "Archive/2024", 8 * M, 0, FOL },
+	    { "Archive", "Archive", 6 * M, 0, SUB } } },
+	/* A* as a subtree roots at the highest match: Ab */
+	{ "u@e.example", "Ab/c/2024", '/', 2,
+	  { { "*/2024", "Ab/c/2024", 9 * M, 0, SUB },
+	    { "A*", "Ab", 7 * M, 0, SUB } } },
+	{ "u@e.example", "Ab/2024/x", '/', 3,
+	  { { "*", "Ab/2024/x", 1 * M, 0, FOL },
+	    { "*/2024", "Ab/2024", 9 * M, 0, SUB },
+	    { "A*", "Ab", 7 * M, 0, SUB } } },
+	/* INBOX is case-insensitive, also as a subtree root */
+	{ "u@e.example", "inbox/Sub", '/', 2,
+	  { { "*", "inbox/Sub", 1 * M, 0, FOL },
+	    { "INBOX", "inbox", 10 * M, 0, SUB } } },
+	{ "u@e.example", "Inbox", '/', 1,
+	  { { "INBOX", "Inbox", 10 * M, 0, SUB } } },
+	/* equal literal bytes, both wildcards: the earlier rule */
+	{ "u@e.example", "xx", '/', 1,
+	  { { "x%", "xx", 11 * M, 0, FOL } } },
+	/* a separator of NUL: subtree rules see only the name itself */
+	{ "u@e.example", "Archive/2024", '\0', 1,
+	  { { "%/2024", "Archive/2024", 8 * M, 0, FOL } } },
+};
+
+static void test_folder_precedence(void **state)
+{
+	struct mp_policy *policy = load_ok(precedence_text);
+	struct mp_folder_match matches[2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(precedence_cases); i++)
+		check_folder(policy, &precedence_cases[i]);
+	/* max below the count: fills max, returns the count */
+	assert_int_equal(mp_policy_folder_match(policy, "u", "Ab/2024/x", '/',
+						matches, 1), 3);
+	assert_string_equal(matches[0].rule.pattern, "*");
+	assert_int_equal(mp_policy_folder_match(policy, "u", "Ab/2024/x", '/',
+						NULL, 0), 3);
+	assert_int_equal(mp_policy_folder_match(policy, "u", NULL, '/',
+						matches, 2), 0);
+	mp_policy_unref(&policy);
+}
+
+/* ---- host overrides ---- */
+
+static void test_retention_set(void **state)
+{
+	static const struct {
+		const char *key, *value, *error;
+	} bad[] = {
+		{ "keep", "1d", "unknown pop3_retention key" },
+		{ "keep_after_retrieval", "30 days",
+		  "invalid duration: unknown unit (use s, m, h, d or w)" },
+		{ "on_dele", "defer", "needs a duration (e.g. defer 7d)" },
+		{ "on_dele", "defer 0s", "defer needs a duration above zero "
+		  "(or use expunge)" },
+		{ "on_dele", "expunge now", "unexpected extra value" },
+		{ "on_dele", "", "unknown value (use expunge, defer DURATION "
+		  "or hide)" },
+		{ "on_dele", "averyveryveryveryverylongactionname 1d",
+		  "unknown value (use expunge, defer DURATION or hide)" },
+		{ "on_retrieve", "move", "needs a mailbox (e.g. move "
+		  "Archive/POP)" },
+		{ "on_retrieve", "move \x01x", "control character in mailbox "
+		  "name" },
+		{ "on_retrieve", "move \xff", "invalid UTF-8 in mailbox name" },
+		{ "max_retained_size", "-1", "invalid size: not a number" },
+	};
+	struct mp_policy *policy;
+	struct mp_retention r, before;
+	const char *error;
+	char value[] = "move Old Mail";
+	size_t i;
+
+	policy = *state;
+	mp_policy_retention(policy, "alice@example.com", &r);
+	assert_int_equal(mp_retention_set(&r, "keep_after_retrieval", "90d",
+					  &error), 0);
+	assert_int_equal(r.keep_after_retrieval, 90 * DAY);
+	assert_int_equal(r.origin[0].scope, MP_ORIGIN_OVERRIDE);
+	assert_null(r.origin[0].selector);
+	assert_int_equal(r.origin[0].line, 0);
+	assert_int_equal(mp_retention_set(&r, "on_dele", "defer  3d", &error),
+			 0);
+	assert_int_equal(r.on_dele, MP_DELE_DEFER);
+	assert_int_equal(r.dele_defer_secs, 3 * DAY);
+	assert_int_equal(mp_retention_set(&r, "on_dele", "hide", &error), 0);
+	assert_int_equal(r.dele_defer_secs, 0);
+	assert_int_equal(mp_retention_set(&r, "on_retrieve", value, &error), 0);
+	assert_int_equal(r.on_retrieve, MP_RETRIEVE_MOVE);
+	assert_ptr_equal(r.retrieve_mailbox, value + 5);
+	assert_string_equal(r.retrieve_mailbox, "Old Mail");
+	assert_int_equal(mp_retention_set(&r, "max_retained_size", "0",
+					  &error), 0);
+	assert_int_equal(r.max_retained_size, 0);
+	assert_int_equal(r.origin[3].scope, MP_ORIGIN_OVERRIDE);
+
+	before = r;
+
+	for (i = 0; i < N_ELEMENTS(bad); i++) {
+		error = NULL;
+		assert_int_equal(mp_retention_set(&r, bad[i].key, bad[i].value,
+						  &error), -1);
+		if (strcmp(error, bad[i].error) != 0)
+			fail_msg("%s = %s: \"%s\", expected \"%s\"", bad[i].key,
+				 bad[i].value, error, bad[i].error);
+		assert_memory_equal(&r, &before, sizeof(r));
+	}
+}
+
+static void test_folder_rule_set(void **state)
+{
+	struct mp_folder_rule rule, before;
+	const char *error;
+
+	(void)state;
+	assert_true(mp_policy_folder_rule(*state, "a@example.org", 0, &rule));
+	assert_int_equal(mp_folder_rule_set(&rule, "storage", "1G", &error), 0);
+	assert_int_equal(rule.storage, G);
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].scope,
+			 MP_ORIGIN_OVERRIDE);
+	assert_int_equal(mp_folder_rule_set(&rule, "messages", "10", &error),
+			 0);
+	assert_int_equal(rule.messages, 10);
+	assert_int_equal(mp_folder_rule_set(&rule, "scope", "subtree", &error),
+			 0);
+	assert_int_equal(rule.scope, SUB);
+	before = rule;
+	assert_int_equal(mp_folder_rule_set(&rule, "size", "1G", &error), -1);
+	assert_string_equal(error, "unknown folder key");
+	assert_int_equal(mp_folder_rule_set(&rule, "storage", "1 G", &error),
+			 -1);
+	assert_int_equal(mp_folder_rule_set(&rule, "scope", "tree", &error),
+			 -1);
+	assert_string_equal(error, "unknown value (use folder or subtree)");
+	assert_int_equal(mp_folder_rule_set(&rule, "messages", "-1", &error),
+			 -1);
+	assert_memory_equal(&rule, &before, sizeof(rule));
+}
+
+/* ---- references, files, staleness ---- */
+
+static void test_refcount(void **state)
+{
+	struct mp_policy *policy = load_ok("milter {\n}\n"), *second;
+
+	(void)state;
+	second = mp_policy_ref(policy);
+	assert_ptr_equal(second, policy);
+	mp_policy_unref(&policy);
+	assert_null(policy);
+	/* still alive through the second reference */
+	assert_true(mp_policy_has_milter(second));
+	mp_policy_unref(&second);
+	assert_null(second);
+	mp_policy_unref(&second);	/* NULL is a no-op */
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_files(void **state)
+{
+	char dir[] = "/tmp/test-policy-XXXXXX", path[64], other[160];
+	struct mp_policy *policy, *from_string;
+	struct timespec times[2];
+	struct mp_error error;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	snprintf(other, sizeof(other), "%s/b.conf", dir);
+
+	assert_int_equal(mp_policy_load_file(NULL, path, &policy, &error), -1);
+	assert_null(policy);
+	assert_int_equal(error.line, 0);
+	assert_int_equal(error.column, 0);
+	assert_true(strstr(error.text, ": cannot open: No such file or "
+			   "directory") != NULL);
+	assert_int_equal(strncmp(error.text, path, strlen(path)), 0);
+
+	assert_int_equal(mp_policy_load_file(NULL, dir, &policy, &error), -1);
+	assert_true(strstr(error.text, ": not a regular file") != NULL);
+
+	write_file(path, "pop3_retention {\n  on_dele = hide\n}\n");
+	assert_int_equal(mp_policy_load_file(NULL, path, &policy, &error), 0);
+	assert_string_equal(mp_policy_name(policy), path);
+	assert_false(mp_policy_is_stale(policy));
+
+	/* same size, new mtime */
+	times[0].tv_sec = 1000000000;
+	times[0].tv_nsec = 0;
+	times[1] = times[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_true(mp_policy_is_stale(policy));
+	mp_policy_unref(&policy);
+
+	assert_int_equal(mp_policy_load_file(NULL, path, &policy, &error), 0);
+	assert_false(mp_policy_is_stale(policy));
+	/* only the nanoseconds change */
+	times[0].tv_nsec = times[1].tv_nsec = 1;
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_true(mp_policy_is_stale(policy));
+	mp_policy_unref(&policy);
+
+	/* replaced by rename (a new inode), then removed */
+	assert_int_equal(mp_policy_load_file(NULL, path, &policy, &error), 0);
+	write_file(other, "pop3_retention {\n  on_dele = hide\n}\n");
+	assert_int_equal(utimensat(AT_FDCWD, other, times, 0), 0);
+	assert_int_equal(rename(other, path), 0);
+	assert_true(mp_policy_is_stale(policy));
+	assert_int_equal(unlink(path), 0);
+	assert_true(mp_policy_is_stale(policy));
+	mp_policy_unref(&policy);
+
+	from_string = load_ok("");
+	assert_false(mp_policy_is_stale(from_string));
+	assert_string_equal(mp_policy_name(from_string), "t.conf");
+	mp_policy_unref(&from_string);
+
+	/* too large, without writing 64 MiB: a sparse file */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)MP_POLICY_MAX_FILE_SIZE + 1), 0);
+	close(fd);
+	assert_int_equal(mp_policy_load_file(NULL, path, &policy, &error), -1);
+	snprintf(other, sizeof(other), "%s: file too large (limit 67108864 "
+		 "bytes)", path);
+	assert_string_equal(error.text, other);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* ---- concurrent readers ---- */
+
+struct reader {
+	struct mp_policy *policy;
+	unsigned int seed;
+	int failures;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *reader = arg;
+	struct mp_folder_match matches[4];
+	struct mp_policy *policy = mp_policy_ref(reader->policy);
+	struct mp_retention r;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		mp_policy_retention(policy, i % 2 ? "ceo@example.org" :
+				    "bob@EXAMPLE.org", &r);
+		if (r.keep_after_retrieval !=
+		    (i % 2 ? MP_DURATION_NEVER : 7 * DAY))
+			reader->failures++;
+		if (mp_policy_folder_match(policy, "bob@example.org",
+					   "Archive/2024", '/', matches, 4) != 1 ||
+		    matches[0].rule.storage != 5 * G)
+			reader->failures++;
+		if (mp_policy_listener_find(policy, NULL, 465) == NULL)
+			reader->failures++;
+	}
+	mp_policy_unref(&policy);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct mp_policy *policy;
+	struct mp_error error;
+	struct reader readers[8];
+	pthread_t threads[8];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(mp_policy_load_file(NULL, sample(), &policy, &error),
+			 0);
+	for (i = 0; i < N_ELEMENTS(threads); i++) {
+		readers[i].policy = policy;
+		readers[i].failures = 0;
+		assert_int_equal(pthread_create(&threads[i], NULL,
+						reader_thread, &readers[i]), 0);
+	}
+	/* the loader's reference may go first: readers hold their own */
+	mp_policy_unref(&policy);
+	for (i = 0; i < N_ELEMENTS(threads); i++) {
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+		assert_int_equal(readers[i].failures, 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest sample_tests[] = {
+		cmocka_unit_test(test_sample_summary),
+		cmocka_unit_test(test_sample_retention),
+		cmocka_unit_test(test_sample_folders),
+		cmocka_unit_test(test_sample_folder_rules),
+		cmocka_unit_test(test_sample_listeners),
+		cmocka_unit_test(test_sample_listener_values),
+		cmocka_unit_test(test_sample_milter),
+		cmocka_unit_test(test_retention_set),
+		cmocka_unit_test(test_folder_rule_set),
+	};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_files),
+		cmocka_unit_test(test_sample_variants),
+		cmocka_unit_test(test_not_terminated),
+		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_inheritance),
+		cmocka_unit_test(test_retention_applies),
+		cmocka_unit_test(test_folder_merge),
+		cmocka_unit_test(test_folder_precedence),
+		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_threads),
+	};
+	int failed;
+
+	failed = cmocka_run_group_tests_name("policy-sample", sample_tests,
+					     sample_setup, sample_teardown);
+	failed += cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+	return failed == 0 ? 0 : 1;
+}
