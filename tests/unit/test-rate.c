@@ -715,38 +715,59 @@ static void test_store_bounded(void **state)
 	test_env_deinit(&env);
 }
 
-/* Every allocation goes through the env and comes back; failing ones
-   fail the operation cleanly, never the process. */
+/* 400 checks of distinct keys, short (kept inside the entries) and
+   long (allocated apart); returns how many failed. */
+static unsigned int fill_keys(struct mp_rate_store *store)
+{
+	struct mp_rate_result r;
+	unsigned int failed = 0;
+	char key[128];
+
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), i % 2 == 0 ? "k/%d" :
+			 "a-key-too-long-to-be-kept-inside-its-entry/"
+			 "0123456789012345678901234567890123456789/%d", i);
+		if (check(store, key, 10, 60, NOW, &r) == MP_RATE_FAILED)
+			failed++;
+		else
+			assert_int_equal(r.count, 1);
+	}
+	return failed;
+}
+
+/* Every allocation goes through the env and comes back; a failing one
+   fails the operation cleanly, never the process, whichever it is. */
 static void test_store_out_of_memory(void **state)
 {
 	struct test_env env;
-	struct mp_rate_store *store;
-	struct mp_rate_result r;
-	const char *error;
-	char key[32];
+	struct mp_rate_store *store = NULL;
+	const char *error = NULL;
+	size_t needed;
 
 	(void)state;
-	for (long fail_after = 0; fail_after < 120; fail_after++) {
-		unsigned int failed = 0;
+	/* how many allocations the whole run makes */
+	test_env_init(&env);
+	assert_int_equal(mp_rate_store_memory_create(&env.env, 300, &store,
+						     &error), 0);
+	assert_int_equal(fill_keys(store), 0);
+	mp_rate_store_free(&store);
+	needed = env.allocs;
+	test_env_deinit(&env);
+	assert_true(needed > 200);
 
+	for (size_t fail_after = 0; fail_after < needed; fail_after++) {
 		test_env_init(&env);
-		env.fail_after = fail_after;
+		env.fail_after = (long)fail_after;
 		store = NULL;
 		error = NULL;
 		if (mp_rate_store_memory_create(&env.env, 300, &store,
 						&error) < 0) {
-			assert_non_null(error);
+			assert_non_null(strstr(error, "out of memory"));
 			assert_null(store);
 			test_env_deinit(&env);
 			continue;
 		}
-		for (int i = 0; i < 400; i++) {
-			snprintf(key, sizeof(key), "k/%d", i);
-			if (check(store, key, 10, 60, NOW, &r) ==
-			    MP_RATE_FAILED)
-				failed++;
-		}
-		assert_true(failed > 0);
+		assert_true(fill_keys(store) > 0);
 		assert_true(mp_rate_store_memory_count(store) <= 300);
 		mp_rate_store_free(&store);
 		test_env_deinit(&env);
