@@ -1,0 +1,186 @@
+/* bench-rate.c: checks per second of the memory rate store.
+ *
+ * Absolute figures depend on the machine, so each one is printed next
+ * to anchors measured in the same run: the same loop doing only what no
+ * store can avoid, SipHash of the key and one mutex lock and unlock
+ * ("hash+lock"), and for many keys also reading one random 128-byte
+ * record per key out of as many records as keys ("+1 line"): once the
+ * keys outgrow the CPU caches, that one memory access per check is what
+ * the store's speed is made of.  The ratios check/anchor are what to
+ * compare across machines; the target is over 5 M checks/s on one
+ * thread.  Nothing here asserts a time. */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mailpolicy/rate.h"
+#include "../../core/rate-private.h"
+
+#define MANY_KEYS 100000
+#define MIN_SECONDS 0.5
+#define BATCH 100000
+#define KEY_SIZE 48
+#define LINE_SIZE 128
+
+static char (*keys)[KEY_SIZE];
+/* the "+1 line" anchor's records, one per key */
+static unsigned char (*lines)[LINE_SIZE];
+static volatile uint64_t sink;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum loop {
+	LOOP_CHECK,
+	LOOP_ANCHOR,		/* hash + lock/unlock */
+	LOOP_ANCHOR_LINE,	/* hash + lock/unlock + read one record */
+};
+
+struct run {
+	enum loop loop;
+	struct mp_rate_store *store;
+	pthread_mutex_t *anchor_lock;
+	unsigned int first_key, key_count;
+	uint64_t checks;
+	double seconds;
+	uint64_t failures;
+};
+
+static void *run_loop(void *context)
+{
+	static const uint64_t hash_key[2] = { 1, 2 };
+	struct run *run = context;
+	/* never limited: the allowed path does all the work */
+	struct mp_rate_spec rate = { UINT64_MAX / 2, 3600 };
+	uint64_t now_ms = mp_rate_clock_ms(), acc = 0;
+	const char *error;
+	unsigned int k = 0;
+	double start = now_seconds(), elapsed;
+
+	do {
+		for (unsigned int i = 0; i < BATCH; i++) {
+			const char *key = keys[run->first_key + k];
+
+			if (++k == run->key_count)
+				k = 0;
+			if (run->loop != LOOP_CHECK) {
+				uint64_t h = mp_rate_siphash13(hash_key, key,
+							       strlen(key));
+
+				pthread_mutex_lock(run->anchor_lock);
+				if (run->loop == LOOP_ANCHOR_LINE)
+					h += lines[run->first_key +
+						   h % run->key_count][0]++;
+				pthread_mutex_unlock(run->anchor_lock);
+				acc += h;
+			} else if (mp_rate_check(run->store, key, &rate,
+						 now_ms, NULL, &error) !=
+				   MP_RATE_ALLOWED) {
+				run->failures++;
+			}
+		}
+		run->checks += BATCH;
+		elapsed = now_seconds() - start;
+	} while (elapsed < MIN_SECONDS);
+	run->seconds = elapsed;
+	sink += acc;
+	return NULL;
+}
+
+/* Runs `threads` loops at once, thread i on keys [first + i*stride,
+   +count); returns the total checks per second.  The anchor's threads
+   share one mutex when they share keys (as they would share a shard),
+   else each has its own. */
+static double measure(enum loop loop, struct mp_rate_store *store,
+		      unsigned int threads, unsigned int first,
+		      unsigned int stride, unsigned int count)
+{
+	pthread_mutex_t anchor_locks[2] = {
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER
+	};
+	struct run runs[2];
+	pthread_t tids[2];
+	double total = 0;
+
+	for (unsigned int i = 0; i < threads; i++) {
+		memset(&runs[i], 0, sizeof(runs[i]));
+		runs[i].loop = loop;
+		runs[i].store = store;
+		runs[i].anchor_lock = &anchor_locks[stride == 0 ? 0 : i];
+		runs[i].first_key = first + i * stride;
+		runs[i].key_count = count;
+		if (pthread_create(&tids[i], NULL, run_loop, &runs[i]) != 0) {
+			fprintf(stderr, "pthread_create failed\n");
+			exit(1);
+		}
+	}
+	for (unsigned int i = 0; i < threads; i++) {
+		pthread_join(tids[i], NULL);
+		if (runs[i].failures != 0) {
+			fprintf(stderr, "%ju checks not allowed\n",
+				(uintmax_t)runs[i].failures);
+			exit(1);
+		}
+		total += (double)runs[i].checks / runs[i].seconds;
+	}
+	return total;
+}
+
+static void scenario(struct mp_rate_store *store, const char *what,
+		     unsigned int threads, unsigned int stride,
+		     unsigned int count)
+{
+	double anchor = measure(LOOP_ANCHOR, NULL, threads, 0, stride, count);
+	double checks = measure(LOOP_CHECK, store, threads, 0, stride, count);
+	double line;
+
+	printf("rate memory: %-24s %6.2f M checks/s  (hash+lock %5.1f M/s: "
+	       "%.2f", what, checks / 1e6, anchor / 1e6, checks / anchor);
+	if (count > 1) {
+		line = measure(LOOP_ANCHOR_LINE, NULL, threads, 0, stride,
+			       count);
+		printf("; +1 line %5.2f M/s: %.2f", line / 1e6,
+		       checks / line);
+	}
+	printf(")\n");
+}
+
+int main(void)
+{
+	struct mp_rate_store *store;
+	const char *error;
+
+	keys = calloc(2 * MANY_KEYS, KEY_SIZE);
+	lines = calloc(2 * MANY_KEYS, LINE_SIZE);
+	if (keys == NULL || lines == NULL)
+		return 1;
+	/* realistic key shapes: namespaced client IPs */
+	for (unsigned int i = 0; i < 2 * MANY_KEYS; i++)
+		snprintf(keys[i], KEY_SIZE, "submission/client_ip/10.%u.%u.%u",
+			 i >> 16, (i >> 8) & 0xff, i & 0xff);
+	if (mp_rate_store_memory_create(NULL, 0, &store, &error) < 0) {
+		fprintf(stderr, "create: %s\n", error);
+		return 1;
+	}
+	/* fill first, so the runs measure lookups, not inserts */
+	(void)measure(LOOP_CHECK, store, 1, 0, 0, 2 * MANY_KEYS);
+
+	scenario(store, "1 key, 1 thread:", 1, 0, 1);
+	scenario(store, "10k keys, 1 thread:", 1, 0, MANY_KEYS / 10);
+	scenario(store, "100k keys, 1 thread:", 1, 0, MANY_KEYS);
+	scenario(store, "2x100k keys, 2 threads:", 2, MANY_KEYS, MANY_KEYS);
+	scenario(store, "1 shared key, 2 threads:", 2, 0, 1);
+
+	mp_rate_store_free(&store);
+	free(lines);
+	free(keys);
+	return 0;
+}
