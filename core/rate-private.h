@@ -15,7 +15,10 @@
  *
  * The arithmetic is pure (no clock, no locks, no allocation) so that the
  * unit tests drive it with a table and the Lua script can be read
- * against it line by line. */
+ * against it line by line.  Lua's numbers are doubles, exact to 2^53:
+ * the Redis store has to keep counts and window lengths within that
+ * (2^53 ms is 285,000 years; a limit that high is no limit) or the two
+ * stores will round differently. */
 
 #include <stdbool.h>
 #include <stddef.h>
