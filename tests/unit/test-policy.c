@@ -1157,7 +1157,7 @@ static void *reader_thread(void *arg)
 {
 	struct reader *reader = arg;
 	struct mp_folder_match matches[4];
-	struct mp_policy *policy = mp_policy_ref(reader->policy);
+	struct mp_policy *policy = reader->policy;
 	struct mp_retention r;
 	int i;
 
@@ -1190,12 +1190,13 @@ static void test_threads(void **state)
 	assert_int_equal(mp_policy_load_file(NULL, sample(), &policy, &error),
 			 0);
 	for (i = 0; i < N_ELEMENTS(threads); i++) {
-		readers[i].policy = policy;
+		/* each reader owns a reference, taken before it starts */
+		readers[i].policy = mp_policy_ref(policy);
 		readers[i].failures = 0;
 		assert_int_equal(pthread_create(&threads[i], NULL,
 						reader_thread, &readers[i]), 0);
 	}
-	/* the loader's reference may go first: readers hold their own */
+	/* the loader's reference may go first */
 	mp_policy_unref(&policy);
 	for (i = 0; i < N_ELEMENTS(threads); i++) {
 		assert_int_equal(pthread_join(threads[i], NULL), 0);

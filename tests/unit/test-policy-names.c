@@ -1,0 +1,221 @@
+/* test-policy-names.c: the words of the policy language
+ * (core/policy-names.c) are one source for the parser and the printers.
+ *
+ * Each key and enum word printed by mp_*_name() must be what the parser
+ * accepts (a file setting every key to every value it prints loads
+ * and reads back the same), each table ends in "?", and the choice
+ * error strings the parser gives ("use a, b or c") list exactly the
+ * accepted words. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mailpolicy/policy.h"
+#include "../../core/policy-private.h"
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	assert_string_equal(mp_origin_scope_name(MP_ORIGIN_OVERRIDE + 1), "?");
+	assert_string_equal(mp_retention_key_name(MP_RETENTION_KEY_COUNT), "?");
+	assert_string_equal(mp_folder_key_name(MP_FOLDER_KEY_COUNT), "?");
+	assert_string_equal(mp_listener_key_name(MP_LISTENER_KEY_COUNT), "?");
+	assert_string_equal(mp_milter_key_name(MP_MILTER_KEY_COUNT), "?");
+	assert_string_equal(mp_dele_action_name(MP_DELE_HIDE + 1), "?");
+	assert_string_equal(mp_retrieve_action_name(MP_RETRIEVE_MOVE + 1), "?");
+	assert_string_equal(mp_folder_scope_name(MP_FOLDER_SCOPE_SUBTREE + 1),
+			    "?");
+	assert_string_equal(mp_requirement_name(MP_FORBID + 1), "?");
+	assert_string_equal(mp_sender_check_name(MP_SENDER_MAP + 1), "?");
+	assert_string_equal(mp_verdict_name(MP_VERDICT_TEMPFAIL + 1), "?");
+	assert_string_equal(mp_milter_mode_name(MP_MODE_REPORT + 1), "?");
+	assert_string_equal(mp_origin_scope_name(MP_ORIGIN_BUILTIN),
+			    "built-in");
+	assert_string_equal(mp_origin_scope_name(MP_ORIGIN_OVERRIDE),
+			    "override");
+}
+
+/* Every table is complete (no NULL or "?" below the count) and has no
+   word twice. */
+static void check_table(const char *(*name)(unsigned int), unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		assert_non_null(name(i));
+		assert_string_not_equal(name(i), "?");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(name(i), name(j));
+		assert_int_equal(policy_name_lookup(name, n, name(i),
+						    strlen(name(i))), (int)i);
+	}
+	assert_string_equal(name(n), "?");
+}
+
+static void test_tables(void **state)
+{
+	(void)state;
+	check_table(policy_retention_key_name, MP_RETENTION_KEY_COUNT);
+	check_table(policy_folder_key_name, MP_FOLDER_KEY_COUNT);
+	check_table(policy_listener_key_name, MP_LISTENER_KEY_COUNT);
+	check_table(policy_milter_key_name, MP_MILTER_KEY_COUNT);
+	check_table(policy_section_name_u, POLICY_SECTION_COUNT);
+	assert_int_equal(policy_name_lookup(policy_milter_key_name,
+					    MP_MILTER_KEY_COUNT, "mod", 3), -1);
+}
+
+static void check_choice(const struct policy_choice *choice)
+{
+	char expected[256];
+	const char *hint;
+	unsigned int i, n = 0, k = 0;
+	size_t len;
+
+	for (i = 0; i < choice->count; i++)
+		n += (choice->allowed >> i) & 1;
+	len = (size_t)snprintf(expected, sizeof(expected),
+			       "unknown value (use ");
+	for (i = 0; i < choice->count; i++) {
+		if ((choice->allowed & (1u << i)) == 0) {
+			assert_int_equal(policy_choice_lookup(
+				choice, choice->name(i),
+				strlen(choice->name(i))), -1);
+			continue;
+		}
+		assert_int_equal(policy_choice_lookup(choice, choice->name(i),
+						      strlen(choice->name(i))),
+				 (int)i);
+		hint = policy_choice_hint(choice, i);
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len,
+					"%s%s%s%s",
+					k == 0 ? "" : k + 1 == n ? " or " : ", ",
+					choice->name(i), hint != NULL ? " " : "",
+					hint != NULL ? hint : "");
+		k++;
+	}
+	snprintf(expected + len, sizeof(expected) - len, ")");
+	assert_string_equal(choice->error, expected);
+	assert_string_equal(choice->name(choice->count), "?");
+}
+
+static void test_choices(void **state)
+{
+	(void)state;
+	check_choice(&policy_choice_dele);
+	check_choice(&policy_choice_retrieve);
+	check_choice(&policy_choice_scope);
+	check_choice(&policy_choice_auth);
+	check_choice(&policy_choice_tls);
+	check_choice(&policy_choice_sender);
+	check_choice(&policy_choice_unknown_listener);
+	check_choice(&policy_choice_mode);
+	check_choice(&policy_choice_store_failure);
+}
+
+/* What the printers print, the parser reads back. */
+static void test_round_trip(void **state)
+{
+	char text[8192], size[32], duration[32], rate[32];
+	struct mp_policy *policy;
+	struct mp_error error;
+	const struct mp_listener *l;
+	const struct mp_milter_settings *m;
+	struct mp_retention r;
+	struct mp_folder_rule rule;
+	struct mp_rate_spec spec = { 200, 3600 };
+	size_t len = 0;
+	unsigned int v;
+
+	(void)state;
+	for (v = 0; v <= MP_RETRIEVE_MOVE; v++) {
+		len = 0;
+		mp_units_format_size(1536 * 1024, size, sizeof(size));
+		mp_units_format_duration(36 * 3600, duration, sizeof(duration));
+		mp_units_format_rate(&spec, rate, sizeof(rate));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"%s {\n  %s = %s\n  %s = %s%s%s\n  %s = %s%s\n  %s = %s\n}\n",
+			policy_section_name(POLICY_SECTION_POP3_RETENTION),
+			mp_retention_key_name(MP_RETENTION_KEEP_AFTER_RETRIEVAL),
+			duration,
+			mp_retention_key_name(MP_RETENTION_ON_DELE),
+			mp_dele_action_name(v % 3),
+			v % 3 == MP_DELE_DEFER ? " " : "",
+			v % 3 == MP_DELE_DEFER ? duration : "",
+			mp_retention_key_name(MP_RETENTION_ON_RETRIEVE),
+			mp_retrieve_action_name(v),
+			v == MP_RETRIEVE_MOVE ? " Box" : "",
+			mp_retention_key_name(MP_RETENTION_MAX_RETAINED_SIZE),
+			size);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"%s {\n  %s X {\n    %s = %s\n    %s = 7\n    %s = %s\n"
+			"  }\n}\n",
+			policy_section_name(POLICY_SECTION_FOLDER_QUOTA),
+			policy_section_name(POLICY_SECTION_FOLDER),
+			mp_folder_key_name(MP_FOLDER_STORAGE), size,
+			mp_folder_key_name(MP_FOLDER_MESSAGES),
+			mp_folder_key_name(MP_FOLDER_SCOPE),
+			mp_folder_scope_name(v % 2));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"%s l {\n  %s = 25\n  %s = %s\n  %s = %s\n  %s = %s\n"
+			"  %s = %s\n  %s = %s\n}\n",
+			policy_section_name(POLICY_SECTION_LISTENER),
+			mp_listener_key_name(MP_LISTENER_PORTS),
+			mp_listener_key_name(MP_LISTENER_AUTH),
+			mp_requirement_name(MP_REQUIRE + v % 2),
+			mp_listener_key_name(MP_LISTENER_TLS),
+			mp_requirement_name(MP_REQUIRE + v % 2),
+			mp_listener_key_name(MP_LISTENER_MIN_TLS),
+			mp_units_tls_version_name(v % 2 ? MP_TLS_ANY :
+						  MP_TLS_1_3),
+			mp_listener_key_name(MP_LISTENER_SENDER),
+			mp_sender_check_name(MP_SENDER_ANY + v % 3),
+			mp_listener_key_name(MP_LISTENER_RATE_SENDER), rate);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+			"%s {\n  %s = %s\n  %s = %s\n  %s = %s\n}\n",
+			policy_section_name(POLICY_SECTION_MILTER),
+			mp_milter_key_name(MP_MILTER_UNKNOWN_LISTENER),
+			mp_verdict_name(v),
+			mp_milter_key_name(MP_MILTER_MODE),
+			mp_milter_mode_name(v % 2),
+			mp_milter_key_name(MP_MILTER_RATE_STORE_FAILURE),
+			mp_verdict_name(v % 2 ? MP_VERDICT_TEMPFAIL :
+					MP_VERDICT_ACCEPT));
+		if (mp_policy_load_string(NULL, "t", text, len, &policy,
+					  &error) < 0)
+			fail_msg("%s\n%s", error.text, text);
+		assert_true(mp_policy_retention(policy, "a@b.c", &r));
+		assert_int_equal(r.keep_after_retrieval, 36 * 3600);
+		assert_int_equal(r.on_dele, v % 3);
+		assert_int_equal(r.on_retrieve, v);
+		assert_int_equal(r.max_retained_size, 1536 * 1024);
+		assert_true(mp_policy_folder_rule(policy, "a@b.c", 0, &rule));
+		assert_int_equal(rule.scope, v % 2);
+		l = mp_policy_listener_find(policy, "l", 0);
+		assert_int_equal(l->auth, MP_REQUIRE + v % 2);
+		assert_int_equal(l->min_tls, v % 2 ? MP_TLS_ANY : MP_TLS_1_3);
+		assert_int_equal(l->sender, v % 3);
+		assert_int_equal(l->rate_sender.count, 200);
+		m = mp_policy_milter(policy);
+		assert_int_equal(m->unknown_listener, v);
+		assert_int_equal(m->mode, v % 2);
+		mp_policy_unref(&policy);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_choices),
+		cmocka_unit_test(test_round_trip),
+	};
+
+	return cmocka_run_group_tests_name("policy-names", tests, NULL, NULL);
+}
