@@ -53,6 +53,7 @@ def main(argv):
                     help="auto (every built plugin), none, or a comma list")
     ap.add_argument("--policy", default=None, help="policy file (default packaging/mailpolicy.conf)")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `stack.py status | head` ends quietly
     if os.geteuid() != 0:
         raise SystemExit("the test stack runs as root (as CI does)")
     stack = Stack(args.stack)

@@ -339,6 +339,11 @@ class Stack(MailOps):
             self.state.get("dovecot_extra", "")))
         for rel in ("run/dovecot", "lib/dovecot"):
             self._mkdir(rel)
+        # A master that died unreaped is a zombie that kill(0) still finds: Dovecot
+        # would take its pid file for a running instance.
+        pidfile = self.paths.h("run", "dovecot", "master.pid")
+        if os.path.exists(pidfile) and not procs.alive(procs.read_pidfile(pidfile)):
+            os.unlink(pidfile)
         proc = self.cmd(["dovecot", "-c", self.dovecot_conf()], check=False)
         if proc.returncode != 0:
             raise HarnessError("dovecot did not start:\n%s%s\n%s" % (
