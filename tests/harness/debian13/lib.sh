@@ -41,12 +41,11 @@ d13_tree_complete() {
 
 # d13_chrooted_pids ROOT: pids of processes whose root directory is ROOT.
 d13_chrooted_pids() {
-	local root p r
+	local root p
 	root=$(readlink -f "$1")
-	for p in /proc/[0-9]*; do
-		r=$(readlink "$p/root" 2>/dev/null) || continue
-		[ "$r" = "$root" ] && printf '%s\n' "${p#/proc/}"
-	done
+	# One find, not a readlink per process: this runs in wait loops.
+	find /proc/[0-9]*/root -maxdepth 0 -lname "$root" 2>/dev/null |
+		while IFS=/ read -r _ _ p _; do printf '%s\n' "$p"; done
 	return 0
 }
 
