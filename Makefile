@@ -101,7 +101,7 @@ $(B)/asan/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_SRC) $(ASAN_LIB) $(HEADERS)
 
 # Tests find their data through MP_SRCDIR.
 unit: $(UNIT_BIN) $(CLI)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; MP_SRCDIR=$(CURDIR) MP_CLI=$(CURDIR)/$(CLI) $$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; MP_SRCDIR=$(CURDIR) MP_CLI=$(abspath $(CLI)) $$t; done
 
 asan: $(ASAN_UNIT_BIN)
 	@set -e; for t in $(ASAN_UNIT_BIN); do echo "== $$t (asan+ubsan)"; \
