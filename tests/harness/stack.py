@@ -32,8 +32,8 @@ def print_info(stack):
         print("  %-20s password %s" % (a.address, a.password))
     print("logs: %s" % ", ".join(sorted(stack.log_files().values())))
     print("policy file: %s" % stack.paths.h("etc", "mailpolicy.conf"))
-    print("doveadm:  doveadm -c %s ..." % stack.dovecot_conf())
-    print("postfix:  postqueue -c %s -p" % stack.postfix_dir())
+    print("doveadm:  %s" % stack.platform.shown("doveadm -c %s ..." % stack.dovecot_conf()))
+    print("queue:    %s" % stack.platform.shown("postqueue -c %s -p" % stack.postfix_dir()))
 
 
 def parse_list(text, allowed=None):

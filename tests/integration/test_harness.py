@@ -12,18 +12,24 @@ import pytest
 from mailstack import Stack, clients, procs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SELFTEST_BASE = 22000  # stays clear of the session stack (20000, 21000)
+SELFTEST_RUNTIME = "/tmp/mailpolicy-selftest"
+
+
+def selftest_base(stack):
+    # Clear of both session stacks (20000, 21000): 22000 beside debian12, 23000 beside debian13.
+    return stack.platform.port_base + 2000
 
 
 @pytest.fixture
-def other_stack(tmp_path):
-    """A second stack on its own ports and runtime directory, with a build
-    directory that holds the fake milter."""
+def other_stack(tmp_path, stack):
+    """A second stack of the same platform on its own ports and runtime directory,
+    with a build directory that holds the fake milter."""
     build = tmp_path / "build"
-    (build / "sbin").mkdir(parents=True)
-    shutil.copy(os.path.join(HERE, "fake_milter.py"), build / "sbin" / "mailpolicy-milter")
-    s = Stack(build_dir=str(build), runtime_root="/tmp/mailpolicy-selftest",
-              port_base=SELFTEST_BASE)
+    s = Stack(stack.name, build_dir=str(build), runtime_root=SELFTEST_RUNTIME,
+              port_base=selftest_base(stack))
+    sbin = os.path.join(s.platform.build_dir(str(build)), "sbin")
+    os.makedirs(sbin)
+    shutil.copy(os.path.join(HERE, "fake_milter.py"), os.path.join(sbin, "mailpolicy-milter"))
     yield s
     s.stop()
     assert s.leftovers() == []
@@ -43,8 +49,8 @@ def test_a_crashed_stack_is_cleaned_up_by_the_next_start(other_stack):
     for part in ("dovecot", "postfix", "redis"):
         os.kill(old[part], signal.SIGKILL)
     assert procs.wait_gone(old.values(), 5) == []
-    again = Stack(build_dir=other_stack.build_dir, runtime_root="/tmp/mailpolicy-selftest",
-                  port_base=SELFTEST_BASE)
+    again = Stack(other_stack.name, build_dir=other_stack.build_dir,
+                  runtime_root=SELFTEST_RUNTIME, port_base=other_stack.platform.port_base)
     again.start()
     assert set(again.running()) == {"dovecot", "postfix"}
     assert not any(procs.alive(pid) for pid in old.values())
@@ -53,6 +59,8 @@ def test_a_crashed_stack_is_cleaned_up_by_the_next_start(other_stack):
 
 
 def test_milter_is_consulted_and_stopped_by_pid(other_stack, send):
+    if not os.path.exists(other_stack.platform.host_path("/usr/bin/python3")):
+        pytest.skip("the stand-in milter is a Python script; %s has no python3" % other_stack.name)
     other_stack.start(["dovecot", "postfix", "milter"], plugins=[])
     policy = open(other_stack.paths.h("etc", "mailpolicy.conf")).read()
     assert "socket = inet:%d@127.0.0.1" % other_stack.ports["milter"] in policy
@@ -85,7 +93,7 @@ def test_missing_plugin_is_a_clear_error(stack):
     if "folder_quota" in stack.state["plugins"]:
         pytest.skip("folder_quota is built")
     with pytest.raises(HarnessError, match="not built"):
-        Stack(runtime_root="/tmp/mailpolicy-selftest", port_base=SELFTEST_BASE).start(
+        Stack(stack.name, runtime_root=SELFTEST_RUNTIME, port_base=selftest_base(stack)).start(
             plugins=["folder_quota"])
 
 

@@ -154,3 +154,143 @@ plugin {{
 
 
 WRITERS = {"2.3": dovecot23}
+
+
+def _plugin_block(names, indent):
+    pad = " " * indent
+    return "%smail_plugins {\n%s\n%s}" % (pad, "\n".join(
+        "%s  %s = yes" % (pad, n) for n in names), pad)
+
+
+def dovecot24(p, ports, plugins, policy_path, extra=""):
+    """dovecot.conf for Dovecot 2.4 (Debian 13), the same stack as dovecot23 in the
+    2.4 dialect (checked against tests/harness/debian13/dovecot.conf.in). Our
+    plugins' own settings (mailpolicy_config) exist only when a plugin that
+    declares them is loaded: 2.4 rejects unknown settings."""
+    top, per_proto = _plugin_lists(plugins)
+    proto_blocks = []
+    for proto in ("imap", "pop3", "lmtp", "doveadm"):
+        if per_proto.get(proto):
+            proto_blocks.append("protocol %s {\n%s\n}" % (
+                proto, _plugin_block(per_proto[proto], 2)))
+    policy_line = "mailpolicy_config = %s" % policy_path if plugins else \
+        "# mailpolicy_config: set only when one of our plugins (which declare it) is loaded"
+    return """\
+# Written by tests/harness (mailstack): the Dovecot of the {name} test stack.
+# 2.4 wants these two first.
+dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+
+instance_name = mailpolicy-{name}
+base_dir = {base_dir}
+state_dir = {state_dir}
+log_path = {log}
+protocols = imap pop3 lmtp
+listen = 127.0.0.1
+shutdown_clients = yes
+
+ssl = yes
+ssl_server_cert_file = {cert}
+ssl_server_key_file = {key}
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain login
+auth_allow_cleartext = yes
+auth_verbose = yes
+auth_failure_delay = 0
+
+default_login_user = dovenull
+default_internal_user = dovecot
+mail_uid = mail
+mail_gid = mail
+first_valid_uid = {uid}
+last_valid_uid = {uid}
+first_valid_gid = {uid}
+mail_driver = maildir
+mail_path = ~/Maildir
+mail_plugin_dir = {plugin_dir}
+{top_plugins}
+
+passdb passwd-file {{
+  passwd_file_path = {users}
+}}
+userdb passwd-file {{
+  passwd_file_path = {users}
+}}
+
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+  }}
+}}
+
+service imap-login {{
+  inet_listener imap {{
+    port = {imap}
+  }}
+  inet_listener imaps {{
+    port = {imaps}
+    ssl = yes
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3}
+  }}
+  inet_listener pop3s {{
+    port = {pop3s}
+    ssl = yes
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    port = {lmtp}
+  }}
+}}
+# Not in protocols; its 2.4 defaults (587, 465) stay closed all the same.
+service submission-login {{
+  inet_listener submission {{
+    port = 0
+  }}
+  inet_listener submissions {{
+    port = 0
+  }}
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0660
+    user = postfix
+    group = postfix
+  }}
+}}
+
+# The user's whole quota: a per-user value comes from the passwd-file as
+# userdb_quota_storage_size; it must stay at top level to be overridable.
+quota_storage_size = 100M
+quota "User quota" {{
+  driver = count
+}}
+{policy_line}
+
+{proto_blocks}
+{extra}
+""".format(
+        name=p.inner.rstrip("/").rsplit("/", 1)[-1],
+        base_dir=p.i("run", "dovecot"), state_dir=p.i("lib", "dovecot"),
+        log=p.i("log", "dovecot.log"), cert=p.i("etc", "ssl", "cert.pem"),
+        key=p.i("etc", "ssl", "key.pem"), uid=MAIL_UID, plugin_dir=p.i("modules"),
+        top_plugins=_plugin_block(top, 0), users=p.i("etc", "dovecot", "users"),
+        policy_line=policy_line, proto_blocks="\n".join(proto_blocks), extra=extra, **ports)
+
+
+WRITERS["2.4"] = dovecot24

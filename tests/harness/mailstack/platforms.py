@@ -9,6 +9,7 @@ instead of testing the platform's name.
 """
 
 import os
+import subprocess
 
 from .procs import HarnessError, run
 
@@ -27,6 +28,10 @@ class Platform:
     def cmd(self, argv):
         """argv as run on the host for a program of this platform."""
         return list(argv)
+
+    def shown(self, command):
+        """A command line of this platform as a human would type it on the host."""
+        return command
 
     def host_path(self, inner):
         """Host path of a path as the platform's servers see it."""
@@ -74,6 +79,9 @@ class ChrootPlatform(Platform):
         return ["chroot", self.root, "/usr/bin/env", "-i",
                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"] + list(argv)
 
+    def shown(self, command):
+        return "chroot %s %s" % (self.root, command)
+
     def check(self):
         for prog in ("usr/sbin/dovecot", "usr/sbin/postfix"):
             if not os.path.exists(os.path.join(self.root, prog)):
@@ -93,7 +101,22 @@ class ChrootPlatform(Platform):
             if not self._mounted(path):
                 run(argv + [path])
 
+    def chrooted_pids(self):
+        """PIDs of the processes whose root is this tree (ours or anyone's)."""
+        found = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.path.realpath("/proc/%s/root" % name) == os.path.realpath(self.root):
+                        found.append(int(name))
+                except OSError:
+                    pass
+        return found
+
     def teardown(self):
+        # Another stack (or the debian13 scripts) may run in the same tree.
+        if self.chrooted_pids():
+            return
         for rel in ("dev/pts", "dev", "proc"):
             path = os.path.join(self.root, rel)
             if self._mounted(path):
@@ -106,10 +129,21 @@ class Debian13(ChrootPlatform):
     port_base = 21000
     dovecot_dialect = "2.4"
     build_subdir = "debian13"
+    MAKE_TREE = os.path.join(os.path.dirname(__file__), "..", "debian13", "make-tree")
+    STAMP = ".mailpolicy-debian13-tree"
+
+    def check(self):
+        """Make the tree when it is missing (from the cached tarball when there is
+        one, else with debootstrap), then check it."""
+        if not os.path.exists(os.path.join(self.root, self.STAMP)):
+            env = dict(os.environ, D13_ROOT=self.root)
+            if subprocess.run([self.MAKE_TREE], env=env).returncode != 0:
+                raise HarnessError("could not make the Debian 13 tree %s (see above)" % self.root)
+        super().check()
 
 
 def get_platform(name, build_dir, port_base=None):
-    """The platform called name; build_dir locates a chroot tree."""
+    """The platform called name; a chroot tree is $D13_ROOT or lives under build_dir."""
     if name == "debian12":
         return Debian12(port_base)
     if name == "debian13":

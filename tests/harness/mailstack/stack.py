@@ -49,7 +49,8 @@ class Stack(MailOps):
         name = name or os.environ.get("STACK") or "debian12"
         if port_base is None and os.environ.get("MAILPOLICY_PORT_BASE"):
             port_base = int(os.environ["MAILPOLICY_PORT_BASE"])
-        self.platform = get_platform(name, self.build_dir, port_base)
+        # The chroot tree is the project's, whichever build directory the modules come from.
+        self.platform = get_platform(name, default_build_dir(), port_base)
         self.name = self.platform.name
         inner = os.path.join(runtime_root or default_runtime_root(), self.name)
         self.paths = Paths(inner, self.platform.host_path(inner))
