@@ -21,7 +21,7 @@ struct policy_build {
 
 	enum policy_section open[MP_POLICY_MAX_DEPTH];
 	struct policy_scope *scope;		/* pop3_retention, folder_quota */
-	struct policy_folder_rule *rule;	/* folder */
+	struct policy_folder_set *rule;		/* folder */
 	struct mp_listener *listener;		/* listener */
 	struct policy_build_keys keys;		/* of the innermost block */
 	uint8_t port_bitmap[65536 / 8];
@@ -211,14 +211,13 @@ static void scope_describe(const char *section, const struct policy_scope *scope
 /* ---- block headers ---- */
 
 static int open_top(struct policy_build *build, const struct policy_token *name,
-		    const struct policy_token *args, size_t count,
-		    char *desc, size_t desc_size)
+		    const struct policy_token *args, size_t count)
 {
 	struct mp_policy *policy = build->policy;
 	struct policy_errctx *ctx = build->ctx;
 	struct policy_scope *scope;
 	unsigned int *first_line;
-	char buf[80];
+	char buf[80], desc[128];
 	int section;
 
 	section = policy_name_lookup(policy_section_name_u,
@@ -236,10 +235,10 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 	case POLICY_SECTION_FOLDER_QUOTA:
 		if (parse_selector(build, name, args, count, &scope) < 0)
 			return -1;
-		scope_describe(name->str, scope, desc, desc_size);
 		first_line = section == POLICY_SECTION_POP3_RETENTION ?
 			&scope->retention_line : &scope->folder_line;
 		if (*first_line != 0) {
+			scope_describe(name->str, scope, desc, sizeof(desc));
 			return policy_error(ctx, name->line, name->col,
 					    "duplicate block %s (first at "
 					    "line %u)", desc, *first_line);
@@ -265,7 +264,6 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 					    "label (listener takes no selector)",
 					    shown(&args[1], buf));
 		}
-		snprintf(desc, desc_size, "listener %.64s", args[0].str);
 		policy->has_listeners = true;
 		return policy_build_listener_open(policy, ctx, &args[0],
 						  &build->listener);
@@ -276,7 +274,6 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 					    "takes no label or selector)",
 					    shown(&args[0], buf));
 		}
-		snprintf(desc, desc_size, "milter");
 		if (policy->milter_line != 0) {
 			return policy_error(ctx, name->line, name->col,
 					    "duplicate block milter (first at "
@@ -292,20 +289,72 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 	return -1;
 }
 
+/* The compiled pattern for a folder block's pattern word, compiled on
+   first use and shared afterwards. */
+static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
+		       const struct policy_token *word,
+		       const struct policy_pattern **pattern_r)
+{
+	struct policy_pattern *pattern;
+	struct mp_wildcard *wildcard;
+	const char *error;
+	char buf[80];
+	uint64_t hash;
+	size_t i, pos = 0;
+
+	hash = policy_hash(&policy->hash_key, word->str, word->len, word->len);
+	while ((pattern = policy_htable_next(&policy->patterns, hash,
+					     &pos)) != NULL) {
+		if (pattern->len == word->len &&
+		    memcmp(pattern->str, word->str, word->len) == 0) {
+			*pattern_r = pattern;
+			return 0;
+		}
+	}
+	if (mp_wildcard_compile(policy->env, word->str, &wildcard,
+				&error) < 0) {
+		if (strcmp(error, "out of memory") == 0)
+			return policy_error_oom(ctx);
+		return policy_error(ctx, word->line, word->col,
+				    "folder %s: %s", shown(word, buf), error);
+	}
+	pattern = policy_arena_alloc(&policy->arena, sizeof(*pattern));
+	if (pattern == NULL) {
+		mp_wildcard_free(policy->env, &wildcard);
+		return policy_error_oom(ctx);
+	}
+	pattern->wildcard = wildcard;
+	pattern->next = policy->pattern_list;
+	policy->pattern_list = pattern;
+
+	pattern->str = mp_wildcard_pattern(wildcard);
+	pattern->len = word->len;
+	pattern->hash = hash;
+	pattern->literal = mp_wildcard_is_literal(wildcard);
+	pattern->prefix_len = strcspn(word->str, "*%");
+	for (i = 0; i < word->len; i++) {
+		if (word->str[i] != '*' && word->str[i] != '%')
+			pattern->literal_bytes++;
+	}
+	pattern->inbox = pattern->prefix_len >= 5 &&
+		mp_ascii_memcaseeq(word->str, "INBOX", 5);
+	if (policy_htable_add(&policy->patterns, &policy->arena, hash,
+			      pattern) < 0)
+		return policy_error_oom(ctx);
+	*pattern_r = pattern;
+	return 0;
+}
+
 static int open_folder(struct policy_build *build,
 		       const struct policy_token *name,
-		       const struct policy_token *args, size_t count,
-		       char *desc, size_t desc_size)
+		       const struct policy_token *args, size_t count)
 {
 	struct mp_policy *policy = build->policy;
 	struct policy_errctx *ctx = build->ctx;
 	struct policy_scope *scope = build->scope;
-	struct policy_wildcard_node *node;
-	struct mp_wildcard *wildcard;
-	struct policy_folder_rule *rule;
-	const char *error;
+	const struct policy_pattern *pattern = NULL;
+	struct policy_folder_set *rule;
 	char buf[80];
-	size_t i;
 
 	if (count == 0) {
 		return policy_error(ctx, name->line, name->col + name->raw_len,
@@ -317,10 +366,10 @@ static int open_folder(struct policy_build *build,
 				    "(quote a pattern with spaces)",
 				    shown(&args[1], buf));
 	}
-	snprintf(desc, desc_size, "folder %.64s", args[0].str);
+	if (pattern_get(policy, ctx, &args[0], &pattern) < 0)
+		return -1;
 	for (rule = scope->rules; rule != NULL; rule = rule->next) {
-		if (rule->pattern_len == args[0].len &&
-		    memcmp(rule->rule.pattern, args[0].str, args[0].len) == 0) {
+		if (rule->pattern == pattern) {
 			return policy_error(ctx, args[0].line, args[0].col,
 					    "duplicate folder %s in this "
 					    "block (first at line %u)",
@@ -332,34 +381,10 @@ static int open_folder(struct policy_build *build,
 				    "too many folder rules in one block "
 				    "(limit %u)", MP_POLICY_MAX_FOLDER_RULES);
 	}
-	if (mp_wildcard_compile(policy->env, args[0].str, &wildcard,
-				&error) < 0) {
-		if (strcmp(error, "out of memory") == 0)
-			return policy_error_oom(ctx);
-		return policy_error(ctx, args[0].line, args[0].col,
-				    "folder %s: %s", shown(&args[0], buf), error);
-	}
-	node = policy_arena_alloc(&policy->arena, sizeof(*node));
-	if (node == NULL) {
-		mp_wildcard_free(policy->env, &wildcard);
-		return policy_error_oom(ctx);
-	}
-	node->wildcard = wildcard;
-	node->next = policy->wildcards;
-	policy->wildcards = node;
-
 	rule = policy_arena_alloc(&policy->arena, sizeof(*rule));
 	if (rule == NULL)
 		return policy_error_oom(ctx);
-	policy_folder_rule_builtin(&rule->rule);
-	rule->rule.pattern = mp_wildcard_pattern(wildcard);
-	rule->wildcard = wildcard;
-	rule->pattern_len = args[0].len;
-	rule->literal = mp_wildcard_is_literal(wildcard);
-	for (i = 0; i < args[0].len; i++) {
-		if (args[0].str[i] != '*' && args[0].str[i] != '%')
-			rule->literal_bytes++;
-	}
+	rule->pattern = pattern;
 	rule->line = args[0].line;
 	rule->col = args[0].col;
 	*scope->rules_tail = rule;
@@ -369,17 +394,40 @@ static int open_folder(struct policy_build *build,
 	return 0;
 }
 
+void policy_build_describe(const struct policy_build *build,
+			   unsigned int depth, char *buf, size_t size)
+{
+	enum policy_section section = build->open[depth];
+
+	switch (section) {
+	case POLICY_SECTION_POP3_RETENTION:
+	case POLICY_SECTION_FOLDER_QUOTA:
+		scope_describe(policy_section_name(section), build->scope, buf,
+			       size);
+		return;
+	case POLICY_SECTION_LISTENER:
+		snprintf(buf, size, "listener %.64s", build->listener->label);
+		return;
+	case POLICY_SECTION_FOLDER:
+		snprintf(buf, size, "folder %.64s", build->rule->pattern->str);
+		return;
+	case POLICY_SECTION_MILTER:
+	case POLICY_SECTION_COUNT:
+		break;
+	}
+	snprintf(buf, size, "%s", policy_section_name(section));
+}
+
 int policy_build_open(struct policy_build *build, unsigned int depth,
 		      const struct policy_token *name,
-		      const struct policy_token *args, size_t count,
-		      char *desc_r, size_t desc_size)
+		      const struct policy_token *args, size_t count)
 {
 	enum policy_section parent;
 	char buf[80];
 
 	memset(&build->keys, 0, sizeof(build->keys));
 	if (depth == 0)
-		return open_top(build, name, args, count, desc_r, desc_size);
+		return open_top(build, name, args, count);
 	parent = build->open[depth - 1];
 	if (parent != POLICY_SECTION_FOLDER_QUOTA) {
 		return policy_error(build->ctx, name->line, name->col,
@@ -393,7 +441,7 @@ int policy_build_open(struct policy_build *build, unsigned int depth,
 				    "(only folder blocks)", shown(name, buf));
 	}
 	build->open[depth] = POLICY_SECTION_FOLDER;
-	return open_folder(build, name, args, count, desc_r, desc_size);
+	return open_folder(build, name, args, count);
 }
 
 /* ---- keys ---- */
@@ -435,7 +483,7 @@ static int assign_retention(struct policy_build *build,
 			    const struct policy_token *values, size_t count)
 {
 	struct policy_scope *scope = build->scope;
-	struct mp_retention *r = &scope->retention_set;
+	struct mp_retention *r = &scope->retention;
 	const char *error;
 	size_t bad;
 	int k;
@@ -462,7 +510,8 @@ static int assign_folder(struct policy_build *build,
 			 const struct policy_token *key,
 			 const struct policy_token *values, size_t count)
 {
-	struct policy_folder_rule *rule = build->rule;
+	struct policy_folder_set *rule = build->rule;
+	struct mp_folder_rule parsed;
 	const char *error;
 	size_t bad;
 	int k;
@@ -471,9 +520,16 @@ static int assign_folder(struct policy_build *build,
 		       POLICY_SECTION_FOLDER);
 	if (k < 0)
 		return -1;
-	if (policy_parse_folder(&rule->rule, k, values, count, &error, &bad) < 0)
+	policy_folder_rule_builtin(&parsed);
+	if (policy_parse_folder(&parsed, k, values, count, &error, &bad) < 0)
 		return value_error(build->ctx, key, values, count, bad, error);
-	origin_set(&rule->rule.origin[k], build->scope, key->line);
+	if (k == MP_FOLDER_STORAGE)
+		rule->storage = parsed.storage;
+	else if (k == MP_FOLDER_MESSAGES)
+		rule->messages = parsed.messages;
+	else
+		rule->scope = parsed.scope;
+	rule->key_line[k] = key->line;
 	rule->set_mask |= 1u << k;
 	return 0;
 }

@@ -46,29 +46,10 @@ static void retention_copy_key(struct mp_retention *dst,
 	dst->origin[key] = src->origin[key];
 }
 
-static void folder_copy_key(struct mp_folder_rule *dst,
-			    const struct mp_folder_rule *src,
-			    enum mp_folder_key key)
-{
-	switch (key) {
-	case MP_FOLDER_STORAGE:
-		dst->storage = src->storage;
-		break;
-	case MP_FOLDER_MESSAGES:
-		dst->messages = src->messages;
-		break;
-	case MP_FOLDER_SCOPE:
-		dst->scope = src->scope;
-		break;
-	case MP_FOLDER_KEY_COUNT:
-		return;
-	}
-	dst->origin[key] = src->origin[key];
-}
-
 static void merge_retention(struct policy_scope *scope,
 			    const struct policy_scope *parent)
 {
+	struct mp_retention own = scope->retention;
 	unsigned int k;
 
 	scope->retention = parent->retention;
@@ -76,8 +57,48 @@ static void merge_retention(struct policy_scope *scope,
 		scope->retention_line != 0;
 	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++) {
 		if ((scope->retention_mask & (1u << k)) != 0)
-			retention_copy_key(&scope->retention,
-					   &scope->retention_set, k);
+			retention_copy_key(&scope->retention, &own, k);
+	}
+}
+
+static struct policy_folder_rule *
+rule_new(struct mp_policy *policy, const struct policy_folder_rule *base,
+	 const struct policy_pattern *pattern)
+{
+	struct policy_folder_rule *rule;
+
+	rule = policy_arena_alloc(&policy->arena, sizeof(*rule));
+	if (rule == NULL)
+		return NULL;
+	if (base != NULL)
+		*rule = *base;
+	else {
+		policy_folder_rule_builtin(&rule->rule);
+		rule->rule.pattern = pattern->str;
+		rule->pattern = pattern;
+	}
+	return rule;
+}
+
+static void rule_apply(struct policy_folder_rule *rule,
+		       const struct policy_folder_set *set,
+		       const struct policy_scope *scope)
+{
+	unsigned int k;
+
+	for (k = 0; k < MP_FOLDER_KEY_COUNT; k++) {
+		if ((set->set_mask & (1u << k)) == 0)
+			continue;
+		if (k == MP_FOLDER_STORAGE)
+			rule->rule.storage = set->storage;
+		else if (k == MP_FOLDER_MESSAGES)
+			rule->rule.messages = set->messages;
+		else
+			rule->rule.scope = set->scope;
+		rule->rule.origin[k].scope = scope->kind;
+		rule->rule.origin[k].selector =
+			scope->kind == MP_ORIGIN_DEFAULT ? NULL : scope->name;
+		rule->rule.origin[k].line = set->key_line[k];
 	}
 }
 
@@ -85,10 +106,10 @@ static int merge_folders(struct mp_policy *policy, struct policy_errctx *ctx,
 			 struct policy_scope *scope,
 			 const struct policy_scope *parent)
 {
-	struct policy_folder_rule *merged, *dst;
-	const struct policy_folder_rule *rule;
+	const struct policy_folder_rule **merged;
+	const struct policy_folder_set *set;
+	struct policy_folder_rule *rule;
 	size_t count, i;
-	unsigned int k;
 
 	if (scope->rule_count == 0) {
 		scope->merged = parent->merged;
@@ -103,19 +124,15 @@ static int merge_folders(struct mp_policy *policy, struct policy_errctx *ctx,
 	count = parent->merged_count;
 	if (count > 0)
 		memcpy(merged, parent->merged, count * sizeof(*merged));
-	for (rule = scope->rules; rule != NULL; rule = rule->next) {
-		dst = NULL;
+	for (set = scope->rules; set != NULL; set = set->next) {
+		/* patterns are shared: the same pattern, the same pointer */
 		for (i = 0; i < parent->merged_count; i++) {
-			if (merged[i].pattern_len == rule->pattern_len &&
-			    memcmp(merged[i].rule.pattern, rule->rule.pattern,
-				   rule->pattern_len) == 0) {
-				dst = &merged[i];
+			if (merged[i]->pattern == set->pattern)
 				break;
-			}
 		}
-		if (dst == NULL) {
+		if (i == parent->merged_count) {
 			if (count >= MP_POLICY_MAX_FOLDER_RULES) {
-				return policy_error(ctx, rule->line, rule->col,
+				return policy_error(ctx, set->line, set->col,
 						    "too many folder rules for "
 						    "%s %s (limit %u, inherited "
 						    "ones included)",
@@ -123,16 +140,16 @@ static int merge_folders(struct mp_policy *policy, struct policy_errctx *ctx,
 						    scope->name,
 						    MP_POLICY_MAX_FOLDER_RULES);
 			}
-			merged[count++] = *rule;
-			continue;
+			i = count++;
+			rule = rule_new(policy, NULL, set->pattern);
+		} else {
+			rule = rule_new(policy, merged[i], NULL);
 		}
-		for (k = 0; k < MP_FOLDER_KEY_COUNT; k++) {
-			if ((rule->set_mask & (1u << k)) != 0)
-				folder_copy_key(&dst->rule, &rule->rule, k);
-		}
+		if (rule == NULL)
+			return policy_error_oom(ctx);
+		rule_apply(rule, set, scope);
+		merged[i] = rule;
 	}
-	for (i = 0; i < count; i++)
-		merged[i].next = NULL;
 	scope->merged = merged;
 	scope->merged_count = count;
 	return 0;

@@ -77,6 +77,35 @@ unsigned int policy_lexer_line(const struct policy_lexer *lexer)
 
 #define UNCLOSED_STRING "unclosed string (a string ends on its line)"
 
+/* What each byte is outside a string: a table, since the lexer's inner
+   loops run over every byte of files with tens of thousands of
+   blocks. */
+enum byte_class {
+	BYTE_WORD = 0,		/* part of a word (any byte >= 0x80 too) */
+	BYTE_SPACE,		/* space, tab */
+	BYTE_COMMENT,		/* # */
+	BYTE_EQUALS,
+	BYTE_LBRACE,
+	BYTE_RBRACE,
+	BYTE_QUOTE,
+	BYTE_CONTROL,		/* other C0 controls and DEL */
+};
+
+#define CONTROLS_1_8 BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL, \
+	BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL
+static const unsigned char byte_class[256] = {
+	CONTROLS_1_8, BYTE_CONTROL, BYTE_SPACE, CONTROLS_1_8,
+	BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL, BYTE_CONTROL,
+	BYTE_CONTROL, BYTE_CONTROL, CONTROLS_1_8,
+	[' '] = BYTE_SPACE,
+	['#'] = BYTE_COMMENT,
+	['='] = BYTE_EQUALS,
+	['{'] = BYTE_LBRACE,
+	['}'] = BYTE_RBRACE,
+	['"'] = BYTE_QUOTE,
+	[0x7f] = BYTE_CONTROL,
+};
+
 static inline bool is_control(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -84,8 +113,7 @@ static inline bool is_control(unsigned char c)
 
 static inline bool ends_word(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '#' || c == '=' ||
-		c == '{' || c == '}' || c == '"';
+	return byte_class[c] != BYTE_WORD;
 }
 
 static int lexer_error(struct policy_lexer *lexer, size_t offset,
@@ -132,40 +160,46 @@ static int lexer_string(struct policy_lexer *lexer, const char *line,
 {
 	size_t start = *pos, i = start + 1, bad;
 	struct policy_token *token;
-	unsigned char c;
+	unsigned char c, has_high = 0;
 
 	token = lexer_push(lexer, POLICY_TOKEN_STRING, start, 0);
 	for (;;) {
-		if (i == len) {
+		/* the common run: no quote, backslash or control */
+		size_t run = i;
+		unsigned char high = 0;
+
+		while (run < len && line[run] != '"' && line[run] != '\\' &&
+		       !is_control((unsigned char)line[run]))
+			high |= (unsigned char)line[run++];
+		memcpy(lexer->text + lexer->text_used, line + i, run - i);
+		lexer->text_used += run - i;
+		has_high |= high;
+		i = run;
+		if (i == len)
 			return lexer_error(lexer, start, UNCLOSED_STRING);
-		}
 		c = (unsigned char)line[i];
 		if (c == '"')
 			break;
-		if (c == '\\') {
-			if (i + 1 == len) {
-				return lexer_error(lexer, start,
-						   UNCLOSED_STRING);
-			}
-			c = (unsigned char)line[i + 1];
-			if (c != '"' && c != '\\') {
-				return lexer_error(lexer, i, "invalid escape in "
-						   "string (only \\\" and \\\\)");
-			}
-			lexer->text[lexer->text_used++] = (char)c;
-			i += 2;
-			continue;
-		}
-		if (is_control(c))
+		if (c != '\\')
 			return lexer_control_error(lexer, i, c);
+		if (i + 1 == len)
+			return lexer_error(lexer, start, UNCLOSED_STRING);
+		c = (unsigned char)line[i + 1];
+		if (c != '"' && c != '\\') {
+			return lexer_error(lexer, i, "invalid escape in string "
+					   "(only \\\" and \\\\)");
+		}
 		lexer->text[lexer->text_used++] = (char)c;
-		i++;
+		i += 2;
 	}
 	/* Escapes are ASCII, so the raw bytes are valid UTF-8 exactly
 	   when the decoded ones are, and the raw offset is the column. */
-	bad = mp_utf8_invalid_offset(line + start + 1, i - start - 1);
-	if (bad != i - start - 1)
-		return lexer_error(lexer, start + 1 + bad, "invalid UTF-8");
+	if ((has_high & 0x80) != 0) {
+		bad = mp_utf8_invalid_offset(line + start + 1, i - start - 1);
+		if (bad != i - start - 1)
+			return lexer_error(lexer, start + 1 + bad,
+					   "invalid UTF-8");
+	}
 	lexer_text_end(lexer, token);
 	i++;
 	token->raw_len = (unsigned int)(i - start);
@@ -180,21 +214,21 @@ static int lexer_word(struct policy_lexer *lexer, const char *line,
 {
 	size_t start = *pos, i = start, bad;
 	struct policy_token *token;
-	unsigned char c;
+	unsigned char high = 0;
 
-	while (i < len && !ends_word((unsigned char)line[i])) {
-		c = (unsigned char)line[i];
-		if (is_control(c))
-			return lexer_control_error(lexer, i, c);
-		i++;
-	}
+	while (i < len && byte_class[(unsigned char)line[i]] == BYTE_WORD)
+		high |= (unsigned char)line[i++];
+	if (i < len && byte_class[(unsigned char)line[i]] == BYTE_CONTROL)
+		return lexer_control_error(lexer, i, (unsigned char)line[i]);
 	if (i < len && line[i] == '"') {
 		return lexer_error(lexer, i, "unexpected '\"' inside a word "
 				   "(quote the whole word)");
 	}
-	bad = mp_utf8_invalid_offset(line + start, i - start);
-	if (bad != i - start)
-		return lexer_error(lexer, start + bad, "invalid UTF-8");
+	if ((high & 0x80) != 0) {
+		bad = mp_utf8_invalid_offset(line + start, i - start);
+		if (bad != i - start)
+			return lexer_error(lexer, start + bad, "invalid UTF-8");
+	}
 	token = lexer_push(lexer, POLICY_TOKEN_WORD, start, i - start);
 	memcpy(lexer->text + lexer->text_used, line + start, i - start);
 	lexer->text_used += i - start;
@@ -213,33 +247,34 @@ static int lexer_tokenize(struct policy_lexer *lexer, const char *line,
 	lexer->text_used = 0;
 	while (pos < len) {
 		c = (unsigned char)line[pos];
-		switch (c) {
-		case ' ':
-		case '\t':
+		switch ((enum byte_class)byte_class[c]) {
+		case BYTE_SPACE:
 			pos++;
 			break;
-		case '#':
+		case BYTE_COMMENT:
 			return 0;
-		case '=':
+		case BYTE_EQUALS:
 			lexer_push(lexer, POLICY_TOKEN_EQUALS, pos, 1)->str = "=";
 			lexer->tokens[lexer->token_count - 1].len = 1;
 			pos++;
 			break;
-		case '{':
+		case BYTE_LBRACE:
 			lexer_push(lexer, POLICY_TOKEN_LBRACE, pos, 1)->str = "{";
 			lexer->tokens[lexer->token_count - 1].len = 1;
 			pos++;
 			break;
-		case '}':
+		case BYTE_RBRACE:
 			lexer_push(lexer, POLICY_TOKEN_RBRACE, pos, 1)->str = "}";
 			lexer->tokens[lexer->token_count - 1].len = 1;
 			pos++;
 			break;
-		case '"':
+		case BYTE_QUOTE:
 			if (lexer_string(lexer, line, len, &pos) < 0)
 				return -1;
 			break;
-		default:
+		case BYTE_CONTROL:
+			return lexer_control_error(lexer, pos, c);
+		case BYTE_WORD:
 			if (lexer_word(lexer, line, len, &pos) < 0)
 				return -1;
 			break;

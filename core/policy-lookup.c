@@ -118,31 +118,56 @@ bool mp_policy_folder_rule(const struct mp_policy *policy, const char *user,
 
 	if (idx >= scope->merged_count)
 		return false;
-	*rule_r = scope->merged[idx].rule;
+	*rule_r = scope->merged[idx]->rule;
 	return true;
 }
 
-/* A literal pattern (up to IMAP's case-insensitive INBOX) has one
-   length; it can only match the ancestor of that length. */
-static bool subtree_root(const struct policy_folder_rule *rule,
+/* A cheap necessary condition, so that most rules are ruled out
+   without running their wildcard: the name starts with the pattern's
+   bytes before its first wildcard (the first five in any case when
+   they spell INBOX, as the wildcard may fold them). */
+static bool prefix_may_match(const struct policy_pattern *pattern,
+			     const char *folder, size_t len)
+{
+	size_t skip = 0;
+
+	if (pattern->literal_bytes > len)
+		return false;
+	if (pattern->inbox) {
+		if (!mp_ascii_memcaseeq(pattern->str, folder, 5))
+			return false;
+		skip = 5;
+	}
+	return memcmp(pattern->str + skip, folder + skip,
+		      pattern->prefix_len - skip) == 0;
+}
+
+/* The root a subtree rule governs folder from: the shortest of the
+   folder and its ancestors that the pattern matches.  A literal pattern
+   can only match the ancestor of its own length; a wildcard one no
+   ancestor shorter than its literal bytes. */
+static bool subtree_root(const struct policy_pattern *pattern,
 			 const char *folder, size_t len, char separator,
 			 size_t *root_r)
 {
 	size_t p;
 
-	if (rule->literal) {
-		p = rule->pattern_len;
-		if (p > len || (p < len && folder[p] != separator))
+	if (pattern->literal) {
+		p = pattern->len;
+		if (p < len && folder[p] != separator)
 			return false;
-		if (!mp_wildcard_match_n(rule->wildcard, folder, p, separator))
+		if (!mp_wildcard_match_n(pattern->wildcard, folder, p,
+					 separator))
 			return false;
 		*root_r = p;
 		return true;
 	}
-	for (p = 1; p <= len; p++) {
+	for (p = pattern->literal_bytes > 0 ? pattern->literal_bytes : 1;
+	     p <= len; p++) {
 		if (p < len && folder[p] != separator)
 			continue;
-		if (mp_wildcard_match_n(rule->wildcard, folder, p, separator)) {
+		if (mp_wildcard_match_n(pattern->wildcard, folder, p,
+					separator)) {
 			*root_r = p;
 			return true;
 		}
@@ -151,13 +176,16 @@ static bool subtree_root(const struct policy_folder_rule *rule,
 }
 
 /* Whether rule a beats rule b for the same root. */
-static bool rule_beats(const struct policy_folder_rule *rules, size_t a,
-		       size_t b)
+static bool rule_beats(const struct policy_folder_rule *const *rules,
+		       size_t a, size_t b)
 {
-	if (rules[a].literal != rules[b].literal)
-		return rules[a].literal;
-	if (rules[a].literal_bytes != rules[b].literal_bytes)
-		return rules[a].literal_bytes > rules[b].literal_bytes;
+	const struct policy_pattern *pa = rules[a]->pattern;
+	const struct policy_pattern *pb = rules[b]->pattern;
+
+	if (pa->literal != pb->literal)
+		return pa->literal;
+	if (pa->literal_bytes != pb->literal_bytes)
+		return pa->literal_bytes > pb->literal_bytes;
 	return a < b;
 }
 
@@ -170,22 +198,26 @@ size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
 		size_t rule;
 	} cands[MP_POLICY_MAX_FOLDER_RULES], tmp;
 	const struct policy_scope *scope = policy_resolve(policy, user);
-	const struct policy_folder_rule *rules = scope->merged;
+	const struct policy_folder_rule *const *rules = scope->merged;
+	const struct policy_pattern *pattern;
 	size_t i, j, count = 0, len, root;
 
 	if (scope->merged_count == 0 || folder == NULL)
 		return 0;
 	len = strlen(folder);
 	for (i = 0; i < scope->merged_count; i++) {
-		if (rules[i].rule.scope == MP_FOLDER_SCOPE_SUBTREE &&
+		pattern = rules[i]->pattern;
+		if (!prefix_may_match(pattern, folder, len))
+			continue;
+		if (rules[i]->rule.scope == MP_FOLDER_SCOPE_SUBTREE &&
 		    separator != '\0') {
-			if (!subtree_root(&rules[i], folder, len, separator,
+			if (!subtree_root(pattern, folder, len, separator,
 					  &root))
 				continue;
 		} else {
-			if (rules[i].literal && rules[i].pattern_len != len)
+			if (pattern->literal && pattern->len != len)
 				continue;
-			if (!mp_wildcard_match_n(rules[i].wildcard, folder, len,
+			if (!mp_wildcard_match_n(pattern->wildcard, folder, len,
 						 separator))
 				continue;
 			root = len;
@@ -207,7 +239,7 @@ size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
 		cands[j] = tmp;
 	}
 	for (i = 0; i < count && i < max; i++) {
-		matches[i].rule = rules[cands[i].rule].rule;
+		matches[i].rule = rules[cands[i].rule]->rule;
 		matches[i].rule_index = cands[i].rule;
 		matches[i].root_len = cands[i].root_len;
 	}

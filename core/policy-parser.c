@@ -15,7 +15,6 @@
 
 struct parser_block {
 	unsigned int line, col;
-	char desc[96];
 };
 
 static const char *token_shown(const struct policy_token *token, char buf[80])
@@ -82,9 +81,7 @@ static int parse_open(struct policy_build *build, struct policy_errctx *ctx,
 				    "blocks nest too deep (limit %u)",
 				    MP_POLICY_MAX_DEPTH);
 	}
-	if (policy_build_open(build, *depth, &t[0], &t[1], n - 2,
-			      stack[*depth].desc,
-			      sizeof(stack[*depth].desc)) < 0)
+	if (policy_build_open(build, *depth, &t[0], &t[1], n - 2) < 0)
 		return -1;
 	stack[*depth].line = t[0].line;
 	stack[*depth].col = t[0].col;
@@ -163,6 +160,7 @@ int policy_parse(struct policy_lexer *lexer, struct policy_build *build,
 	struct parser_block stack[MP_POLICY_MAX_DEPTH];
 	const struct policy_token *tokens;
 	unsigned int depth = 0;
+	char desc[128];
 	size_t count;
 	int ret;
 
@@ -176,10 +174,11 @@ int policy_parse(struct policy_lexer *lexer, struct policy_build *build,
 		return -1;
 	if (depth > 0) {
 		/* The innermost open block is the one missing its '}'. */
+		policy_build_describe(build, depth - 1, desc, sizeof(desc));
 		return policy_error(ctx, stack[depth - 1].line,
 				    stack[depth - 1].col,
 				    "unclosed block %s (no '}' before the end "
-				    "of the file)", stack[depth - 1].desc);
+				    "of the file)", desc);
 	}
 	return policy_build_finish(build);
 }

@@ -229,15 +229,38 @@ int policy_check_user(const char *s, size_t len, const char **error_r,
 
 /* ---- the compiled policy ---- */
 
+/* One compiled pattern, shared by every rule written with it (so rules
+   with the same pattern have the same node: merging compares
+   pointers). */
+struct policy_pattern {
+	struct mp_wildcard *wildcard;
+	const char *str;	/* as written */
+	size_t len;
+	size_t literal_bytes;	/* bytes that are not * or %: the shortest
+				   name the pattern can match */
+	size_t prefix_len;	/* bytes before the first * or % */
+	bool literal;		/* no * or % */
+	bool inbox;		/* starts with "INBOX" in any case */
+	uint64_t hash;
+	struct policy_pattern *next;	/* all of them, to free */
+};
+
+/* A `folder PATTERN { }` block as written (build only): the keys it
+   sets, and where. */
+struct policy_folder_set {
+	const struct policy_pattern *pattern;
+	uint64_t storage, messages;	/* the keys of set_mask */
+	enum mp_folder_scope scope;
+	unsigned int set_mask;
+	unsigned int key_line[MP_FOLDER_KEY_COUNT];
+	unsigned int line, col;	/* of the pattern */
+	struct policy_folder_set *next;	/* in its block */
+};
+
+/* A merged rule, as lookups scan them. */
 struct policy_folder_rule {
 	struct mp_folder_rule rule;
-	const struct mp_wildcard *wildcard;
-	size_t pattern_len;
-	size_t literal_bytes;	/* pattern bytes that are not * or % */
-	bool literal;
-	unsigned int set_mask;	/* keys set in its block (build only) */
-	unsigned int line, col;	/* of the pattern */
-	struct policy_folder_rule *next;	/* in its block (build only) */
+	const struct policy_pattern *pattern;
 };
 
 /* Everything one selector (the default, a domain or a user) resolves
@@ -251,15 +274,18 @@ struct policy_scope {
 
 	/* build: the scope's own blocks (line 0 = none) */
 	unsigned int retention_line, folder_line, folder_col;
-	unsigned int retention_mask;
-	struct mp_retention retention_set;
-	struct policy_folder_rule *rules, **rules_tail;
+	unsigned int retention_mask;	/* keys its block sets */
+	struct policy_folder_set *rules, **rules_tail;
 	size_t rule_count;
 
-	/* compiled */
-	bool has_retention;
+	/* The keys of retention_mask as its block sets them; compiling
+	   fills in the others from the parent scope. */
 	struct mp_retention retention;
-	const struct policy_folder_rule *merged;
+	bool has_retention;
+	/* The merged rules; a rule no block of this scope changes is the
+	   parent's own object, so most of a big file's users share the
+	   default's rules (and their cache lines). */
+	const struct policy_folder_rule *const *merged;
 	size_t merged_count;
 
 	struct policy_scope *next;	/* in file order, per kind */
@@ -270,16 +296,12 @@ struct policy_port {
 	const struct mp_listener *listener;
 };
 
-struct policy_wildcard_node {
-	struct mp_wildcard *wildcard;
-	struct policy_wildcard_node *next;
-};
-
 struct mp_policy {
 	int refcount;
 	const struct mp_env *env;
 	struct policy_arena arena;
-	struct policy_wildcard_node *wildcards;	/* owned, to free */
+	struct policy_pattern *pattern_list;	/* owned, to free */
+	struct policy_htable patterns;
 	const char *name;
 
 	bool from_file;
@@ -332,12 +354,14 @@ struct policy_build *policy_build_new(struct mp_policy *policy,
 void policy_build_free(struct policy_build **build);
 
 /* A block header: name `{` at depth (0 = top level) with the words
-   between.  desc_r receives a short description for later messages
-   ("listener mx").  Returns 0 or -1 (reported). */
+   between.  Returns 0 or -1 (reported). */
 int policy_build_open(struct policy_build *build, unsigned int depth,
 		      const struct policy_token *name,
-		      const struct policy_token *args, size_t count,
-		      char *desc_r, size_t desc_size);
+		      const struct policy_token *args, size_t count);
+/* A short description of the open block at depth, for messages
+   ("listener mx", "folder_quota domain example.org"). */
+void policy_build_describe(const struct policy_build *build,
+			   unsigned int depth, char *buf, size_t size);
 /* key = values at depth. */
 int policy_build_assign(struct policy_build *build, unsigned int depth,
 			const struct policy_token *key,

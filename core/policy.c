@@ -91,10 +91,11 @@ const char *policy_quote(const char *s, size_t len, char buf[80])
 static void policy_free(struct mp_policy *policy)
 {
 	const struct mp_env *env = policy->env;
-	struct policy_wildcard_node *node;
+	struct policy_pattern *pattern;
 
-	for (node = policy->wildcards; node != NULL; node = node->next)
-		mp_wildcard_free(env, &node->wildcard);
+	for (pattern = policy->pattern_list; pattern != NULL;
+	     pattern = pattern->next)
+		mp_wildcard_free(env, &pattern->wildcard);
 	policy_arena_free(&policy->arena);
 	env->free(env->ctx, policy);
 }
