@@ -1,0 +1,150 @@
+/* fuzz-policy.c: libFuzzer target for the policy language
+ * (core/policy-*.c).
+ *
+ * The input is a whole policy file.  A load either fails with an error
+ * that names a place consistent with the input ("fuzz:LINE:COL: " with
+ * LINE within the file and COL within the line limit, or "fuzz: ") or
+ * succeeds, and then lookups run with users, folders and ports that
+ * include hostile bytes taken from the input itself: every answer must
+ * be internally consistent (roots are prefixes at separators, matches
+ * come deepest first, listeners found by port own that port). */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mailpolicy/policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_error(const uint8_t *data, size_t size,
+			const struct mp_error *error)
+{
+	unsigned int line, col, lines = 1;
+	char prefix[64];
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		lines += data[i] == '\n';
+	if (error->line == 0) {
+		if (strncmp(error->text, "fuzz: ", 6) != 0 || error->column != 0)
+			abort();
+		return;
+	}
+	line = error->line;
+	col = error->column;
+	if (line > lines || col == 0 || col > MP_POLICY_MAX_LINE + 2)
+		abort();
+	snprintf(prefix, sizeof(prefix), "fuzz:%u:%u: ", line, col);
+	if (strncmp(error->text, prefix, strlen(prefix)) != 0)
+		abort();
+}
+
+static void check_folder(const struct mp_policy *policy, const char *user,
+			 const char *folder, char sep)
+{
+	struct mp_folder_match matches[8];
+	struct mp_folder_rule rule;
+	size_t n, i, len = strlen(folder);
+
+	n = mp_policy_folder_match(policy, user, folder, sep, matches, 8);
+	if (n > mp_policy_folder_rule_count(policy, user))
+		abort();
+	for (i = 0; i < n && i < 8; i++) {
+		if (matches[i].root_len > len || matches[i].root_len == 0)
+			abort();
+		if (matches[i].root_len < len &&
+		    folder[matches[i].root_len] != sep)
+			abort();
+		if (i > 0 && matches[i].root_len >= matches[i - 1].root_len)
+			abort();
+		if (!mp_policy_folder_rule(policy, user, matches[i].rule_index,
+					   &rule) ||
+		    strcmp(rule.pattern, matches[i].rule.pattern) != 0)
+			abort();
+	}
+}
+
+static void check_lookups(const struct mp_policy *policy,
+			  const uint8_t *data, size_t size)
+{
+	static const char *const users[] = {
+		"alice@example.com", "ceo@example.org", "CEO@EXAMPLE.ORG",
+		"postmaster", "", "@", "a@b@c", "x@",
+	};
+	static const char *const folders[] = {
+		"INBOX", "Archive/2024/Q1", "Projects/apollo", "a/b/c/d/e/f/g",
+		"////", "inbox/x", "Trash",
+	};
+	const struct mp_listener *listener;
+	struct mp_retention retention;
+	char hostile[256];
+	size_t i, j, n;
+	uint16_t port;
+
+	/* the last bytes of the input, as a user and as a folder name */
+	n = size < sizeof(hostile) - 1 ? size : sizeof(hostile) - 1;
+	memcpy(hostile, data + size - n, n);
+	hostile[n] = '\0';
+
+	for (i = 0; i <= sizeof(users) / sizeof(users[0]); i++) {
+		const char *user = i < sizeof(users) / sizeof(users[0]) ?
+			users[i] : hostile;
+
+		if (mp_policy_retention(policy, user, &retention) &&
+		    !mp_policy_has_retention(policy))
+			abort();
+		for (j = 0; j < MP_RETENTION_KEY_COUNT; j++) {
+			if (!mp_policy_has_retention(policy) &&
+			    retention.origin[j].scope != MP_ORIGIN_BUILTIN)
+				abort();
+		}
+		if (retention.on_retrieve == MP_RETRIEVE_MOVE &&
+		    retention.retrieve_mailbox == NULL)
+			abort();
+		for (j = 0; j < sizeof(folders) / sizeof(folders[0]); j++) {
+			check_folder(policy, user, folders[j], '/');
+			check_folder(policy, user, folders[j], '.');
+		}
+		check_folder(policy, user, hostile, '/');
+		check_folder(policy, user, hostile, hostile[0]);
+	}
+
+	port = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 25;
+	listener = mp_policy_listener_find(policy, NULL, port);
+	if (listener != NULL) {
+		for (i = 0; i < listener->port_count; i++) {
+			if (listener->ports[i] == port)
+				break;
+		}
+		if (i == listener->port_count)
+			abort();
+	}
+	listener = mp_policy_listener_find(policy, hostile, 0);
+	if (listener != NULL && strcmp(listener->label, hostile) != 0)
+		abort();
+	for (i = 0; i < mp_policy_listener_count(policy); i++) {
+		listener = mp_policy_listener_at(policy, i);
+		if (mp_policy_listener_find(policy, listener->label, 0) !=
+		    listener)
+			abort();
+	}
+	if (mp_policy_milter(policy)->socket == NULL)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mp_policy *policy;
+	struct mp_error error;
+
+	if (mp_policy_load_string(NULL, "fuzz", (const char *)data, size,
+				  &policy, &error) < 0) {
+		check_error(data, size, &error);
+		return 0;
+	}
+	check_lookups(policy, data, size);
+	mp_policy_unref(&policy);
+	return 0;
+}
