@@ -49,8 +49,8 @@ def main(argv):
     ap.add_argument("command", choices=("start", "stop", "status", "info", "restart"))
     ap.add_argument("--stack", default=None, help="debian12 (default, or $STACK) or debian13")
     ap.add_argument("--parts", default=None, help="comma list of %s" % ",".join(PARTS))
-    ap.add_argument("--plugins", default="auto",
-                    help="auto (every built plugin), none, or a comma list")
+    ap.add_argument("--plugins", default=None,
+                    help="auto (every built plugin; the default), none, or a comma list")
     ap.add_argument("--policy", default=None, help="policy file (default packaging/mailpolicy.conf)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `stack.py status | head` ends quietly
@@ -59,7 +59,10 @@ def main(argv):
     stack = Stack(args.stack)
     if args.command in ("start", "restart"):
         parts = parse_list(args.parts, PARTS) if args.parts else ["dovecot", "postfix"]
-        plugins = {"auto": "auto", "none": []}.get(args.plugins) or parse_list(args.plugins)
+        if args.plugins in (None, "auto"):
+            plugins = args.plugins
+        else:
+            plugins = [] if args.plugins == "none" else parse_list(args.plugins)
         if args.command == "restart":
             stack.stop()
         # SIGTERM during start: unwind like Ctrl-C (start stops what it started).

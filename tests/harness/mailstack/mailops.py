@@ -52,7 +52,7 @@ class MailOps:
             self.set_policy(text=policy_text)
             self._save_state()
             if "milter" in running:
-                self.start(["milter"], plugins=self.state["plugins"])
+                self.start(["milter"])
         if "redis" in running:
             probe.redis_command(self.ports["redis"], "FLUSHALL")
 

@@ -237,12 +237,17 @@ class Stack(MailOps):
 
     # ---- start -------------------------------------------------------------
 
-    def start(self, parts=DEFAULT_PARTS, plugins="auto", policy_file=None, policy_text=None,
-              dovecot_extra="", postfix_overrides=None):
-        """Start parts (restarting those that run). plugins: "auto" (every built one),
-        or a list of names from modules.DOVECOT_PLUGINS. If anything fails or the
-        call is interrupted, what it started is stopped again (everything, when
-        nothing ran before). Returns {part or "ready" or "total": seconds}."""
+    def start(self, parts=DEFAULT_PARTS, plugins=None, policy_file=None, policy_text=None,
+              dovecot_extra=None, postfix_overrides=None):
+        """Start parts (restarting those that run; the others keep running).
+        plugins: "auto" (every built one) or a list of names from
+        modules.DOVECOT_PLUGINS; dovecot_extra: text appended to dovecot.conf;
+        postfix_overrides: {main.cf key: value}. Each applies when its server
+        (re)starts; None keeps what the running stack has (fresh start: "auto",
+        nothing, nothing). policy_file or policy_text replace the policy.
+        If anything fails or the call is interrupted, what it started is
+        stopped again (everything, when nothing ran before).
+        Returns {part or "ready" or "total": seconds}."""
         parts = list(parts)
         for p in parts:
             if p not in PARTS:
@@ -251,8 +256,10 @@ class Stack(MailOps):
         build = self.platform.build_dir(self.build_dir)
         if "milter" in parts and not os.path.exists(modules.milter_path(build)):
             raise HarnessError("mailpolicy-milter is not built (no %s)" % modules.milter_path(build))
-        plugins = self._resolve_plugins(plugins)
         was_running = self.running()
+        if plugins is None:
+            plugins = self.state.get("plugins", "auto") if was_running else "auto"
+        plugins = self._resolve_plugins(plugins)
         try:
             return self._start(parts, was_running, plugins, policy_file, policy_text,
                                dovecot_extra, postfix_overrides)
@@ -276,8 +283,10 @@ class Stack(MailOps):
         elif "redis" in parts:
             self.set_policy(text=self.state["policy_text"])
         self.state["plugins"] = plugins
-        self.state["dovecot_extra"] = dovecot_extra
-        self.state["postfix_overrides"] = postfix_overrides or {}
+        if dovecot_extra is not None or "dovecot_extra" not in self.state:
+            self.state["dovecot_extra"] = dovecot_extra or ""
+        if postfix_overrides is not None or "postfix_overrides" not in self.state:
+            self.state["postfix_overrides"] = postfix_overrides or {}
         self._save_state()
         timings = {}
         checks = []

@@ -8,6 +8,7 @@ real and printed; passwords are masked.
 
 import base64
 import imaplib
+import os
 import poplib
 import re
 import shlex
@@ -30,8 +31,12 @@ class Tour:
         self.number = 0
 
     def write(self, text=""):
-        self.out.write(text + "\n")
-        self.out.flush()
+        try:
+            self.out.write(text + "\n")
+            self.out.flush()
+        except BrokenPipeError:
+            # `make demo | head`: stop printing, but finish (and clean up) all the same.
+            self.out = open(os.devnull, "w")
 
     def section(self, title):
         self.number += 1
