@@ -18,7 +18,14 @@
  * most specific block that sets it wins: user > domain > default >
  * built-in.  Domains compare case-insensitively; a user address compares
  * its local part exactly and its domain part case-insensitively.  A user
- * name without '@' matches only `user` blocks naming it exactly. */
+ * name without '@' matches only `user` blocks naming it exactly.
+ *
+ * The language in brief (mailpolicy.conf(5) has it all): lines end in LF
+ * (a CR before the LF is dropped, a UTF-8 BOM at the start skipped);
+ * `#` starts a comment outside "strings", whose only escapes are \" and
+ * \\; `{` ends its line and `}` stands alone; blocks nest two deep
+ * (folder_quota { folder PATTERN { } }).  For every size and count, 0
+ * means "no limit", so a more specific block can lift a limit. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -123,18 +130,21 @@ struct mp_retention {
 	struct mp_origin origin[MP_RETENTION_KEY_COUNT];
 };
 
-/* Fills *retention_r with the effective retention of user.  Returns true
-   when at least one pop3_retention block applies to the user, false when
-   none does (then *retention_r is the built-in stock behaviour and the
-   plugin stays inert for the user). */
+/* Fills *retention_r with the effective retention of user (NULL is
+   treated as a user no selector names).  Returns true when at least one
+   pop3_retention block applies to the user, false when none does (then
+   *retention_r is the built-in stock behaviour and the plugin stays
+   inert for the user).  Never allocates; any thread. */
 bool mp_policy_retention(const struct mp_policy *policy, const char *user,
 			 struct mp_retention *retention_r);
 
 /* Applies one per-user override, with the policy file's syntax for the
    key ("keep_after_retrieval", "on_dele", "on_retrieve",
-   "max_retained_size"), marking its origin MP_ORIGIN_OVERRIDE.  value
-   must outlive *retention (on_retrieve = move keeps a pointer into it).
-   Returns 0, or -1 with a static *error_r; *retention is unchanged then. */
+   "max_retained_size"), marking its origin MP_ORIGIN_OVERRIDE.  No
+   quoting: "defer 7d", and "move Old Mail" moves to "Old Mail" (all
+   after the first run of spaces).  value must outlive *retention
+   (on_retrieve = move keeps a pointer into it).  Returns 0, or -1 with
+   a static *error_r; *retention is unchanged then. */
 int mp_retention_set(struct mp_retention *retention, const char *key,
 		     const char *value, const char **error_r);
 
@@ -159,8 +169,10 @@ struct mp_folder_rule {
 };
 
 /* The merged folder rules of user (rules merge by pattern across
-   default, domain and user blocks, key by key).  Indexes 0..count-1 are
-   stable for a policy and user. */
+   default, domain and user blocks, key by key; patterns compare byte for
+   byte as written).  Order: the default block's patterns in file order,
+   then patterns the domain block adds, then those the user block adds.
+   Indexes 0..count-1 are stable for a policy and user. */
 size_t mp_policy_folder_rule_count(const struct mp_policy *policy,
 				   const char *user);
 /* Fills *rule_r with rule idx; false when idx >= count. */
@@ -177,11 +189,17 @@ struct mp_folder_match {
 };
 
 /* The rules that govern folder for user, with separator as the mailbox
-   hierarchy separator.  At most one rule per governed root: when several
-   patterns claim the same root, a literal pattern beats a wildcard, then
-   more literal bytes beat fewer, then the earlier rule wins.  Matches are
-   ordered deepest root first.  Fills at most max entries and returns the
-   number of matches there are (0: no folder quota applies). */
+   hierarchy separator (patterns are written with the namespace's own
+   separator; '\0' = no hierarchy, subtree rules then act as folder
+   rules).  A subtree rule's root is the highest of the folder and its
+   ancestors that the pattern matches.  At most one rule per governed
+   root: when several patterns claim the same root, a literal pattern
+   beats a wildcard, then more literal bytes beat fewer, then the earlier
+   rule (lower index) wins.  Matches are ordered deepest root first.
+   Fills at most max entries and returns the number of matches there are
+   (0: no folder quota applies).  Never allocates; any thread.  Cost:
+   one wildcard match per rule whose literal prefix fits, plus, for a
+   wildcard subtree rule, one per ancestor of the folder. */
 size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
 			      const char *folder, char separator,
 			      struct mp_folder_match *matches, size_t max);
@@ -227,7 +245,8 @@ struct mp_listener {
 	size_t port_count;
 	enum mp_requirement auth;	/* built-in: optional */
 	enum mp_requirement tls;	/* built-in: optional */
-	enum mp_tls_version min_tls;	/* built-in: any */
+	enum mp_tls_version min_tls;	/* built-in: any; also applies to
+					   TLS sessions when tls = optional */
 	const char *const *auth_mechanisms;	/* upper case; none = any */
 	size_t auth_mechanism_count;
 	enum mp_sender_check sender;
@@ -286,8 +305,9 @@ struct mp_milter_settings {
 	const char *audit_header;	/* built-in "X-Mailpolicy"; "" = none */
 	const char *hmac_key_file;	/* NULL = no HMAC */
 	enum mp_rate_store_kind rate_store;
-	const char *rate_store_url;	/* as written ("memory" or the URL) */
-	const char *redis_host;		/* for redis:// */
+	const char *rate_store_url;	/* as written: "memory" or
+					   redis://HOST[:PORT][/DB] */
+	const char *redis_host;		/* for redis://; IPv6 without [] */
 	uint16_t redis_port;		/* default 6379 */
 	unsigned int redis_db;		/* default 0 */
 	enum mp_verdict rate_store_failure;	/* accept (built-in) or tempfail */
