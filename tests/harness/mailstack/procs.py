@@ -136,3 +136,34 @@ def session_members(sid):
             comm = _proc_field(int(name), "comm").decode(errors="replace").strip()
             out.append((int(name), comm))
     return out
+
+
+def port_owner(port):
+    """'PID (command)' of the process listening on 127.0.0.1/0.0.0.0:port, or None."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add("socket:[%s]" % fields[9])
+        except OSError:
+            continue
+    if not inodes:
+        return None
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fds = os.listdir("/proc/%s/fd" % name)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%s/fd/%s" % (name, fd)) in inodes:
+                    return "%s (%s)" % (name, cmdline(int(name))[:80])
+            except OSError:
+                continue
+    return "an unknown process"

@@ -24,6 +24,9 @@ from .procs import HarnessError
 PARTS = ("dovecot", "postfix", "redis", "milter")
 DEFAULT_PARTS = ("dovecot", "postfix")
 START_ORDER = ("redis", "milter", "dovecot", "postfix")
+PART_PORTS = {"dovecot": ("imap", "imaps", "pop3", "pop3s", "lmtp"),
+              "postfix": ("mx", "submission", "submission26", "submissions"),
+              "redis": ("redis",), "milter": ("milter",)}
 
 # Programs a stack runs; a leftover process is ours only if it is one of these
 # (so a `tail -f` on a log under the runtime directory is never killed).
@@ -276,6 +279,7 @@ class Stack(MailOps):
             self.write_users()
         else:
             self.stop([p for p in parts if p in was_running], teardown=False)
+        self._check_ports_free(parts)
         self.platform.setup()
         self.state["parts"] = sorted(set(self.state.get("parts", [])) | set(parts))
         if policy_file or policy_text or "policy_text" not in self.state:
@@ -305,6 +309,20 @@ class Stack(MailOps):
         self.state["started_in"] = round(timings["total"], 2)
         self._save_state()
         return timings
+
+    def _check_ports_free(self, parts):
+        """Refuse to start when another program holds one of our ports: its
+        greeting would pass our readiness check."""
+        busy = []
+        for part in parts:
+            for name in PART_PORTS[part]:
+                owner = procs.port_owner(self.ports[name])
+                if owner:
+                    busy.append("%s port %d is in use by %s" % (name, self.ports[name], owner))
+        if busy:
+            raise HarnessError("cannot start %s:\n  %s\n(another stack on the same ports? "
+                               "stop it, or set MAILPOLICY_PORT_BASE)" % (
+                                   self.name, "\n  ".join(busy)))
 
     def _resolve_plugins(self, plugins):
         built = modules.available(self.platform.build_dir(self.build_dir))
@@ -466,8 +484,14 @@ class Stack(MailOps):
                 continue
             pid = self.state["pids"].get(part)
             if procs.alive(pid):
+                sid = procs.session_id(pid)
                 # libmilter may take ~5 s to leave after SIGTERM; the others are quick.
                 killed += procs.terminate([pid], grace=3.0 if part == "milter" else 10.0)
+                # Children still holding the master's listening sockets (smtpd, *-login)
+                # would keep the ports busy for a restart.
+                members = [p for p, _ in procs.session_members(sid)] if sid == pid else []
+                if procs.wait_gone(members, 2.0):
+                    killed += procs.terminate(members, grace=1.0)
             self.state["pids"].pop(part, None)
             if part in self.state.get("parts", []):
                 self.state["parts"].remove(part)
@@ -513,9 +537,6 @@ class Stack(MailOps):
 
     def status(self):
         """{part: (pid or None, [(port name, greeting or error)])} for every part."""
-        port_names = {"dovecot": ("imap", "imaps", "pop3", "pop3s", "lmtp"),
-                      "postfix": ("mx", "submission", "submission26", "submissions"),
-                      "redis": ("redis",), "milter": ("milter",)}
         kinds = {"imaps": "imaps", "pop3s": "pop3s", "pop3": "pop3", "imap": "imap",
                  "redis": "redis", "milter": "milter", "submissions": "smtps"}
         out = {}
@@ -523,7 +544,7 @@ class Stack(MailOps):
             pid = self.state["pids"].get(part)
             answers = []
             if procs.alive(pid):
-                for name in port_names[part]:
+                for name in PART_PORTS[part]:
                     try:
                         answers.append((name, probe.probe(kinds.get(name, "smtp"), self.ports[name])))
                     except Exception as e:  # status reports, never raises
