@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "mailpolicy/policy.h"
+#include "mailpolicy/wildcard.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 #define K 1024ULL
@@ -948,6 +949,112 @@ static void test_folder_precedence(void **state)
 	mp_policy_unref(&policy);
 }
 
+/* The matcher takes shortcuts (literal prefixes, bisection over the
+   ancestors of * patterns, one candidate for % patterns); each must
+   give what trying every ancestor with the plain wildcard gives. */
+static void random_string(char *buf, size_t max, const char *alphabet,
+			  unsigned int *seed)
+{
+	static const char *const heads[] = { "", "", "", "INBOX", "inbox",
+					     "Inbox" };
+	size_t n = (size_t)(rand_r(seed) % (int)max), alen = strlen(alphabet);
+	size_t i, len;
+
+	strcpy(buf, heads[rand_r(seed) % 6]);
+	len = strlen(buf);
+	for (i = 0; i < n; i++)
+		buf[len++] = alphabet[rand_r(seed) % (int)alen];
+	buf[len] = '\0';
+}
+
+static void test_folder_match_differential(void **state)
+{
+	char pattern[32], folder[64], text[256];
+	struct mp_folder_match match;
+	struct mp_wildcard *wc;
+	struct mp_policy *policy;
+	const char *error;
+	unsigned int seed = 1, round;
+	size_t n, p, len, want;
+	char sep;
+	int scope;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		random_string(pattern, 8, "ab/.*%", &seed);
+		if (pattern[0] == '\0')
+			continue;
+		random_string(folder, 14, "ab/.", &seed);
+		sep = rand_r(&seed) % 2 ? '/' : '.';
+		scope = rand_r(&seed) % 2;
+		snprintf(text, sizeof(text), "folder_quota {\n  folder \"%s\" {"
+			 "\n    scope = %s\n  }\n}\n", pattern,
+			 mp_folder_scope_name(scope));
+		policy = load_ok(text);
+		assert_int_equal(mp_wildcard_compile(NULL, pattern, &wc,
+						     &error), 0);
+		/* the oracle: the shortest ancestor (subtree) or the name */
+		len = strlen(folder);
+		want = SIZE_MAX;
+		for (p = 1; p <= len; p++) {
+			if (scope == MP_FOLDER_SCOPE_FOLDER && p < len)
+				continue;
+			if (p < len && folder[p] != sep)
+				continue;
+			if (mp_wildcard_match_n(wc, folder, p, sep)) {
+				want = p;
+				break;
+			}
+		}
+		n = mp_policy_folder_match(policy, "u", folder, sep, &match, 1);
+		if (n != (want != SIZE_MAX ? 1 : 0) ||
+		    (n == 1 && match.root_len != want))
+			fail_msg("pattern \"%s\" %s, folder \"%s\" sep %c: %zu "
+				 "match(es) root %zu, expected root %zu",
+				 pattern, mp_folder_scope_name(scope), folder,
+				 sep, n, n == 1 ? match.root_len : 0, want);
+		mp_wildcard_free(NULL, &wc);
+		mp_policy_unref(&policy);
+	}
+}
+
+/* Client-chosen folder names must not make matching slow: a deep
+   folder against subtree rules of each kind. */
+static void test_folder_match_deep(void **state)
+{
+	static const char text[] =
+		"folder_quota {\n"
+		"  folder \"a*\" {\n    scope = subtree\n  }\n"
+		"  folder \"*b*\" {\n    scope = subtree\n  }\n"
+		"  folder \"%/%/%/x\" {\n    scope = subtree\n  }\n"
+		"  folder \"*/a/x\" {\n    scope = subtree\n  }\n"
+		"}\n";
+	struct mp_policy *policy = load_ok(text);
+	struct mp_folder_match matches[4];
+	size_t len = 60000, i;
+	char *folder = malloc(len + 1);
+	struct timespec t0, t1;
+	double ms;
+
+	(void)state;
+	for (i = 0; i < len; i++)
+		folder[i] = i % 2 ? '/' : 'a';
+	folder[len] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* a* roots at "a"; *b* never matches; %/%/%/x has one candidate;
+	   "* /a/x" is tried only where the tail fits: never */
+	assert_int_equal(mp_policy_folder_match(policy, "u", folder, '/',
+						matches, 4), 1);
+	assert_int_equal(matches[0].root_len, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (ms > 200)
+		fail_msg("deep folder took %.1f ms", ms);
+	free(folder);
+	mp_policy_unref(&policy);
+}
+
 /* ---- host overrides ---- */
 
 static void test_retention_set(void **state)
@@ -1226,6 +1333,8 @@ int main(void)
 		cmocka_unit_test(test_retention_applies),
 		cmocka_unit_test(test_folder_merge),
 		cmocka_unit_test(test_folder_precedence),
+		cmocka_unit_test(test_folder_match_differential),
+		cmocka_unit_test(test_folder_match_deep),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_threads),
