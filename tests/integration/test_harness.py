@@ -6,6 +6,7 @@ import shutil
 import signal
 import smtplib
 import stat
+import subprocess
 
 import pytest
 
@@ -106,3 +107,31 @@ def test_unknown_user_gets_a_bounce_free_refusal(stack):
         finally:
             conn.quit()
     assert stack.queue() == ""
+
+
+def test_a_built_plugin_is_loaded_where_modules_py_says(other_stack):
+    """A stand-in built under pop3_retention's file name: the stack loads it for
+    POP3 and doveadm (modules.py), not for IMAP."""
+    if other_stack.platform.dovecot_dialect != "2.3":
+        pytest.skip("on Dovecot 2.4 a plugin needs a settings module for mailpolicy_config")
+    moddir = os.path.join(other_stack.platform.build_dir(other_stack.build_dir), "modules")
+    os.makedirs(moddir)
+    build = subprocess.run(
+        ". /usr/lib/dovecot/dovecot-config && gcc $DOVECOT_CFLAGS $LIBDOVECOT_INCLUDE -Wall "
+        "-Werror -fPIC -shared -DHAVE_CONFIG_H -DPLUGIN=pop3_retention -o %s/%s %s" % (
+            moddir, "lib20_pop3_retention_plugin.so", os.path.join(HERE, "fake_plugin.c")),
+        shell=True, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    other_stack.start(["dovecot"])
+    assert other_stack.state["plugins"] == ["pop3_retention"]
+    log = other_stack.log_files()["dovecot"]
+
+    clients.imap(other_stack, "alice").logout()
+    pop = clients.pop3(other_stack, "alice")
+    pop.quit()
+    other_stack.kick_all()
+    lines = [ln for ln in open(log) if "harness-fake-plugin: loaded" in ln]
+    assert any("pop3(alice@example.com)" in ln for ln in lines), lines
+    assert not any("imap(" in ln for ln in lines), lines
+    proc = other_stack.doveadm("mailbox", "status", "-u", "alice@example.com", "messages", "INBOX")
+    assert "harness-fake-plugin: loaded" in proc.stderr

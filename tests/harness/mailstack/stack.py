@@ -356,6 +356,15 @@ class Stack(MailOps):
                 os.unlink(dst)
             shutil.copy2(modules.plugin_path(build, name), dst)
             os.chmod(dst, 0o644)
+        # Dovecot 2.4 accepts a plugin's settings (mailpolicy_config) only from a
+        # settings module in its fixed modules/settings/ directory. Installed there
+        # only in a chroot tree, which is a test artifact; never on the host.
+        settings = os.path.join(build, "modules", "settings")
+        if self.state["plugins"] and self.platform.root != "/" and os.path.isdir(settings):
+            target = self.platform.host_path(os.path.join(stock, "settings"))
+            os.makedirs(target, exist_ok=True)
+            for entry in os.listdir(settings):
+                shutil.copy2(os.path.join(settings, entry), os.path.join(target, entry))
 
     def _start_dovecot(self):
         self._install_plugins()
