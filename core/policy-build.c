@@ -2,8 +2,8 @@
  * by line as the parser reads them (so the first error reported is the
  * first in the file).  This file knows the sections, the selectors and
  * the pop3_retention and folder_quota blocks; listener and milter
- * blocks are in policy-build-smtp.c; policy-compile.c merges at the
- * end.
+ * blocks are in policy-build-listener.c and policy-build-milter.c;
+ * policy-compile.c merges at the end.
  *
  * Selector scopes (the default, each domain, each user) are created on
  * first use and shared by the pop3_retention and folder_quota blocks
@@ -52,29 +52,6 @@ void policy_build_free(struct policy_build **build)
 	env = (*build)->policy->env;
 	env->free(env->ctx, *build);
 	*build = NULL;
-}
-
-static const char *shown(const struct policy_token *token, char buf[80])
-{
-	return policy_quote(token->str, token->len, buf);
-}
-
-/* "KEY "WORD": reason" at the word, or "KEY: reason" after the last. */
-static int value_error(struct policy_errctx *ctx,
-		       const struct policy_token *key,
-		       const struct policy_token *values, size_t count,
-		       size_t bad, const char *error)
-{
-	char buf[80];
-
-	if (bad < count) {
-		return policy_error(ctx, values[bad].line, values[bad].col,
-				    "%s %s: %s", key->str,
-				    shown(&values[bad], buf), error);
-	}
-	return policy_error(ctx, values[count - 1].line,
-			    values[count - 1].col + values[count - 1].raw_len,
-			    "%s: %s", key->str, error);
 }
 
 /* ---- selectors ---- */
@@ -150,7 +127,7 @@ static int parse_selector(struct policy_build *build,
 		return policy_error(ctx, args[0].line, args[0].col,
 				    "unknown selector %s after %s (use "
 				    "domain NAME or user ADDRESS)",
-				    shown(&args[0], buf), name->str);
+				    policy_shown(&args[0], buf), name->str);
 	}
 	if (count == 1) {
 		return policy_error(ctx, args[0].line,
@@ -162,13 +139,13 @@ static int parse_selector(struct policy_build *build,
 	if (count > 2) {
 		return policy_error(ctx, args[2].line, args[2].col,
 				    "unexpected %s after the selector",
-				    shown(&args[2], buf));
+				    policy_shown(&args[2], buf));
 	}
 	if (kind == MP_ORIGIN_DOMAIN) {
 		if (policy_check_domain(args[1].str, args[1].len, &error) < 0) {
 			return policy_error(ctx, args[1].line, args[1].col,
 					    "invalid domain %s: %s",
-					    shown(&args[1], buf), error);
+					    policy_shown(&args[1], buf), error);
 		}
 		at = 0;
 	} else {
@@ -176,7 +153,7 @@ static int parse_selector(struct policy_build *build,
 				      &in_domain) < 0) {
 			return policy_error(ctx, args[1].line, args[1].col,
 					    "invalid user %s: %s%s",
-					    shown(&args[1], buf),
+					    policy_shown(&args[1], buf),
 					    in_domain ? "domain part: " : "",
 					    error);
 		}
@@ -224,7 +201,7 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 				     POLICY_SECTION_COUNT, name->str, name->len);
 	if (section < 0 || section == POLICY_SECTION_FOLDER) {
 		return policy_error(ctx, name->line, name->col,
-				    "unknown section %s%s", shown(name, buf),
+				    "unknown section %s%s", policy_shown(name, buf),
 				    section == POLICY_SECTION_FOLDER ?
 				    " (folder blocks go inside folder_quota)" :
 				    "");
@@ -262,7 +239,7 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 			return policy_error(ctx, args[1].line, args[1].col,
 					    "unexpected %s after the listener "
 					    "label (listener takes no selector)",
-					    shown(&args[1], buf));
+					    policy_shown(&args[1], buf));
 		}
 		policy->has_listeners = true;
 		return policy_build_listener_open(policy, ctx, &args[0],
@@ -272,7 +249,7 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 			return policy_error(ctx, args[0].line, args[0].col,
 					    "unexpected %s after milter (milter "
 					    "takes no label or selector)",
-					    shown(&args[0], buf));
+					    policy_shown(&args[0], buf));
 		}
 		if (policy->milter_line != 0) {
 			return policy_error(ctx, name->line, name->col,
@@ -316,7 +293,7 @@ static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 		if (strcmp(error, "out of memory") == 0)
 			return policy_error_oom(ctx);
 		return policy_error(ctx, word->line, word->col,
-				    "folder %s: %s", shown(word, buf), error);
+				    "folder %s: %s", policy_shown(word, buf), error);
 	}
 	pattern = policy_arena_alloc(&policy->arena, sizeof(*pattern));
 	if (pattern == NULL) {
@@ -371,7 +348,7 @@ static int open_folder(struct policy_build *build,
 		return policy_error(ctx, args[1].line, args[1].col,
 				    "unexpected %s after the folder pattern "
 				    "(quote a pattern with spaces)",
-				    shown(&args[1], buf));
+				    policy_shown(&args[1], buf));
 	}
 	if (pattern_get(policy, ctx, &args[0], &pattern) < 0)
 		return -1;
@@ -380,7 +357,7 @@ static int open_folder(struct policy_build *build,
 			return policy_error(ctx, args[0].line, args[0].col,
 					    "duplicate folder %s in this "
 					    "block (first at line %u)",
-					    shown(&args[0], buf), rule->line);
+					    policy_shown(&args[0], buf), rule->line);
 		}
 	}
 	if (scope->rule_count >= MP_POLICY_MAX_FOLDER_RULES) {
@@ -439,43 +416,19 @@ int policy_build_open(struct policy_build *build, unsigned int depth,
 	if (parent != POLICY_SECTION_FOLDER_QUOTA) {
 		return policy_error(build->ctx, name->line, name->col,
 				    "unexpected block %s in %s block (it "
-				    "takes only keys)", shown(name, buf),
+				    "takes only keys)", policy_shown(name, buf),
 				    policy_section_name(parent));
 	}
 	if (strcmp(name->str, policy_section_name(POLICY_SECTION_FOLDER)) != 0) {
 		return policy_error(build->ctx, name->line, name->col,
 				    "unknown block %s in folder_quota block "
-				    "(only folder blocks)", shown(name, buf));
+				    "(only folder blocks)", policy_shown(name, buf));
 	}
 	build->open[depth] = POLICY_SECTION_FOLDER;
 	return open_folder(build, name, args, count);
 }
 
 /* ---- keys ---- */
-
-static int key_lookup(struct policy_build *build, const struct policy_token *key,
-		      const char *(*names)(unsigned int), unsigned int count,
-		      enum policy_section section)
-{
-	char buf[80];
-	int k;
-
-	k = policy_name_lookup(names, count, key->str, key->len);
-	if (k < 0) {
-		return policy_error(build->ctx, key->line, key->col,
-				    "unknown key %s in %s block",
-				    shown(key, buf),
-				    policy_section_name(section));
-	}
-	if (build->keys.line[k] != 0) {
-		return policy_error(build->ctx, key->line, key->col,
-				    "duplicate key %s (first at line %u)",
-				    shown(key, buf), build->keys.line[k]);
-	}
-	build->keys.line[k] = key->line;
-	build->keys.col[k] = key->col;
-	return k;
-}
 
 static void origin_set(struct mp_origin *origin,
 		       const struct policy_scope *scope, unsigned int line)
@@ -495,12 +448,13 @@ static int assign_retention(struct policy_build *build,
 	size_t bad;
 	int k;
 
-	k = key_lookup(build, key, policy_retention_key_name,
-		       MP_RETENTION_KEY_COUNT, POLICY_SECTION_POP3_RETENTION);
+	k = policy_key_lookup(build->ctx, &build->keys, key,
+			      policy_retention_key_name, MP_RETENTION_KEY_COUNT,
+			      "pop3_retention");
 	if (k < 0)
 		return -1;
 	if (policy_parse_retention(r, k, values, count, &error, &bad) < 0)
-		return value_error(build->ctx, key, values, count, bad, error);
+		return policy_value_error(build->ctx, key, values, count, bad, error);
 	if (k == MP_RETENTION_ON_RETRIEVE && r->retrieve_mailbox != NULL) {
 		r->retrieve_mailbox =
 			policy_arena_strndup(&build->policy->arena,
@@ -523,13 +477,13 @@ static int assign_folder(struct policy_build *build,
 	size_t bad;
 	int k;
 
-	k = key_lookup(build, key, policy_folder_key_name, MP_FOLDER_KEY_COUNT,
-		       POLICY_SECTION_FOLDER);
+	k = policy_key_lookup(build->ctx, &build->keys, key, policy_folder_key_name,
+			      MP_FOLDER_KEY_COUNT, "folder");
 	if (k < 0)
 		return -1;
 	policy_folder_rule_builtin(&parsed);
 	if (policy_parse_folder(&parsed, k, values, count, &error, &bad) < 0)
-		return value_error(build->ctx, key, values, count, bad, error);
+		return policy_value_error(build->ctx, key, values, count, bad, error);
 	if (k == MP_FOLDER_STORAGE)
 		rule->storage = parsed.storage;
 	else if (k == MP_FOLDER_MESSAGES)
@@ -551,7 +505,7 @@ int policy_build_assign(struct policy_build *build, unsigned int depth,
 	if (depth == 0) {
 		return policy_error(ctx, key->line, key->col,
 				    "key %s outside of any block",
-				    shown(key, buf));
+				    policy_shown(key, buf));
 	}
 	switch (build->open[depth - 1]) {
 	case POLICY_SECTION_POP3_RETENTION:
@@ -564,11 +518,11 @@ int policy_build_assign(struct policy_build *build, unsigned int depth,
 				       key->len) >= 0) {
 			return policy_error(ctx, key->line, key->col,
 					    "key %s must be inside a folder "
-					    "block", shown(key, buf));
+					    "block", policy_shown(key, buf));
 		}
 		return policy_error(ctx, key->line, key->col,
 				    "unknown key %s in folder_quota block",
-				    shown(key, buf));
+				    policy_shown(key, buf));
 	case POLICY_SECTION_LISTENER:
 		if (policy_build_listener_assign(build->policy, ctx,
 						 build->listener, &build->keys,

@@ -12,7 +12,10 @@
  *   policy-build.c    the meaning of sections, selectors and the
  *                     pop3_retention / folder_quota keys, as each line
  *                     is parsed (so the first error in file order wins)
- *   policy-build-smtp.c  the same for listener and milter blocks
+ *   policy-build-listener.c, policy-build-milter.c
+ *                     the same for listener and milter blocks
+ *   policy-error.c    "FILE:LINE:COL: reason", and the word checks the
+ *                     builders share
  *   policy-values.c   value parsers shared by the file and by host
  *                     overrides (mp_retention_set, mp_folder_rule_set)
  *   policy-compile.c  after the last line: merge inheritance into
@@ -377,11 +380,46 @@ int policy_build_close(struct policy_build *build, unsigned int depth,
 /* After the last line: merges and indexes.  Returns 0 or -1. */
 int policy_build_finish(struct policy_build *build);
 
-/* Used by policy-build.c for listener and milter blocks
-   (policy-build-smtp.c). */
+/* The keys set so far in the innermost block, for duplicate keys and
+   for checks across keys when the block closes. */
 struct policy_build_keys {
 	unsigned int line[16], col[16];	/* of each key set, 0 = unset */
 };
+
+/* Word checks shared by the builders (policy-error.c).  Each reports
+   "KEY "WORD": reason" at the word (or "unknown key", "duplicate key"
+   at the key) and returns -1, or returns 0 / the key's index. */
+const char *policy_shown(const struct policy_token *token, char buf[80]);
+int policy_word_error(struct policy_errctx *ctx, const struct policy_token *key,
+		      const struct policy_token *word, const char *error);
+/* As above for the word values[bad], or after the last one when bad ==
+   count. */
+int policy_value_error(struct policy_errctx *ctx,
+		       const struct policy_token *key,
+		       const struct policy_token *values, size_t count,
+		       size_t bad, const char *error);
+/* key's index in names[0..count), recorded in keys; section names the
+   block in "unknown key" messages. */
+int policy_key_lookup(struct policy_errctx *ctx, struct policy_build_keys *keys,
+		      const struct policy_token *key,
+		      const char *(*names)(unsigned int), unsigned int count,
+		      const char *section);
+/* Exactly one value. */
+int policy_one_value(struct policy_errctx *ctx, const struct policy_token *key,
+		     const struct policy_token *values, size_t count);
+/* One value, one of choice's words. */
+int policy_choice_value(struct policy_errctx *ctx,
+			const struct policy_token *key,
+			const struct policy_token *values, size_t count,
+			const struct policy_choice *choice,
+			unsigned int *value_r);
+/* A path starting with '/'. */
+int policy_absolute_path(struct policy_errctx *ctx,
+			 const struct policy_token *key,
+			 const struct policy_token *word);
+
+/* Listener and milter blocks (policy-build-listener.c,
+   policy-build-milter.c), called by policy-build.c. */
 int policy_build_listener_open(struct mp_policy *policy,
 			       struct policy_errctx *ctx,
 			       const struct policy_token *label,

@@ -10,83 +10,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy-private.h"
-
-/* ---- errors ---- */
-
-static int error_vformat(struct policy_errctx *ctx, unsigned int line,
-			 unsigned int col, const char *fmt, va_list args)
-	__attribute__((format(printf, 4, 0)));
-
-static int error_vformat(struct policy_errctx *ctx, unsigned int line,
-			 unsigned int col, const char *fmt, va_list args)
-{
-	struct mp_error *error = ctx->error;
-	int n;
-
-	if (line > 0)
-		n = snprintf(error->text, sizeof(error->text), "%s:%u:%u: ",
-			     ctx->name, line, col);
-	else
-		n = snprintf(error->text, sizeof(error->text), "%s: ",
-			     ctx->name);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < sizeof(error->text)) {
-		vsnprintf(error->text + n, sizeof(error->text) - (size_t)n,
-			  fmt, args);
-	}
-	error->line = line;
-	error->column = line > 0 ? col : 0;
-	return -1;
-}
-
-int policy_error(struct policy_errctx *ctx, unsigned int line,
-		 unsigned int col, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	error_vformat(ctx, line, col, fmt, args);
-	va_end(args);
-	return -1;
-}
-
-int policy_error_file(struct policy_errctx *ctx, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	error_vformat(ctx, 0, 0, fmt, args);
-	va_end(args);
-	return -1;
-}
-
-int policy_error_oom(struct policy_errctx *ctx)
-{
-	return policy_error_file(ctx, "out of memory");
-}
-
-const char *policy_quote(const char *s, size_t len, char buf[80])
-{
-	size_t n = len;
-
-	if (n > 64) {
-		n = 64;
-		/* back off to the start of a UTF-8 sequence */
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	snprintf(buf, 80, "\"%.*s%s\"", (int)n, s, n < len ? "..." : "");
-	return buf;
-}
-
-/* ---- life cycle ---- */
 
 static void policy_free(struct mp_policy *policy)
 {

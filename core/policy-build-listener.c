@@ -1,0 +1,378 @@
+/* policy-build-listener.c: listener blocks, the SMTP policy of one kind
+ * of Postfix smtpd service, read by mailpolicy-milter.  No selector and
+ * no inheritance: a listener's unset keys are built in.
+ *
+ * Decisions that are the language's, not the milter's:
+ *   - a port belongs to at most one listener (else which one applies
+ *     would depend on file order), and is listed once;
+ *   - min_tls with tls = optional is allowed: plaintext sessions pass,
+ *     a TLS session below min_tls does not;
+ *   - contradictions within a block are errors: sender = map without
+ *     sender_map and the reverse, and auth = forbid with any of
+ *     sender = login/login_domain/map, auth_mechanisms or rate_login;
+ *   - sender_map must be an absolute path (the milter changes
+ *     directory when it daemonizes);
+ *   - SASL mechanism names are compared in upper case (RFC 4422). */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "policy-private.h"
+
+#define SASL_MECH_MAX_LEN 20		/* RFC 4422 3.1 */
+
+_Static_assert(MP_LISTENER_KEY_COUNT <= 16, "see struct policy_build_keys");
+
+void policy_listener_builtin(struct mp_listener *listener)
+{
+	memset(listener, 0, sizeof(*listener));
+	listener->auth = MP_OPTIONAL;
+	listener->tls = MP_OPTIONAL;
+	listener->min_tls = MP_TLS_ANY;
+	listener->sender = MP_SENDER_ANY;
+}
+
+static struct mp_listener *
+listener_by_label(const struct mp_policy *policy, const char *label,
+		  size_t len, uint64_t hash)
+{
+	struct mp_listener *listener;
+	size_t pos = 0;
+
+	while ((listener = policy_htable_next(&policy->labels, hash,
+					      &pos)) != NULL) {
+		if (strlen(listener->label) == len &&
+		    memcmp(listener->label, label, len) == 0)
+			return listener;
+	}
+	return NULL;
+}
+
+int policy_build_listener_open(struct mp_policy *policy,
+			       struct policy_errctx *ctx,
+			       const struct policy_token *label,
+			       struct mp_listener **listener_r)
+{
+	struct mp_listener *listener, **array;
+	uint64_t hash;
+	char buf[80];
+
+	if (label->len == 0) {
+		return policy_error(ctx, label->line, label->col,
+				    "empty listener label");
+	}
+	hash = policy_hash(&policy->hash_key, label->str, label->len,
+			   label->len);
+	listener = listener_by_label(policy, label->str, label->len, hash);
+	if (listener != NULL) {
+		return policy_error(ctx, label->line, label->col,
+				    "duplicate listener %s (first at line %u)",
+				    policy_shown(label, buf), listener->line);
+	}
+	listener = policy_arena_alloc(&policy->arena, sizeof(*listener));
+	if (listener == NULL)
+		return policy_error_oom(ctx);
+	policy_listener_builtin(listener);
+	listener->label = policy_arena_strndup(&policy->arena, label->str,
+					       label->len);
+	if (listener->label == NULL)
+		return policy_error_oom(ctx);
+	listener->line = label->line;
+	if (policy_htable_add(&policy->labels, &policy->arena, hash,
+			      listener) < 0)
+		return policy_error_oom(ctx);
+	if (policy->listener_count == policy->listener_cap) {
+		size_t cap = policy->listener_cap == 0 ? 8 :
+			policy->listener_cap * 2;
+
+		array = policy_arena_alloc(&policy->arena, cap * sizeof(*array));
+		if (array == NULL)
+			return policy_error_oom(ctx);
+		if (policy->listener_count > 0) {
+			memcpy(array, policy->listeners,
+			       policy->listener_count * sizeof(*array));
+		}
+		policy->listeners = array;
+		policy->listener_cap = cap;
+	}
+	policy->listeners[policy->listener_count++] = listener;
+	*listener_r = listener;
+	return 0;
+}
+
+static const struct mp_listener *
+port_owner(const struct mp_policy *policy, uint16_t port)
+{
+	size_t i, j;
+
+	for (i = 0; i < policy->listener_count; i++) {
+		for (j = 0; j < policy->listeners[i]->port_count; j++) {
+			if (policy->listeners[i]->ports[j] == port)
+				return policy->listeners[i];
+		}
+	}
+	return NULL;
+}
+
+static int assign_ports(struct mp_policy *policy, struct policy_errctx *ctx,
+			struct mp_listener *listener, uint8_t *bitmap,
+			const struct policy_token *key,
+			const struct policy_token *values, size_t count)
+{
+	const struct mp_listener *owner;
+	const char *error;
+	uint16_t *ports, port;
+	char buf[200];
+	size_t i, j;
+
+	ports = policy_arena_alloc(&policy->arena, count * sizeof(*ports));
+	if (ports == NULL)
+		return policy_error_oom(ctx);
+	for (i = 0; i < count; i++) {
+		if (mp_units_parse_port(values[i].str, &port, &error) < 0)
+			return policy_word_error(ctx, key, &values[i], error);
+		for (j = 0; j < i; j++) {
+			if (ports[j] == port) {
+				return policy_word_error(ctx, key, &values[i],
+						  "listed twice");
+			}
+		}
+		if ((bitmap[port / 8] & (1u << (port % 8))) != 0) {
+			owner = port_owner(policy, port);
+			snprintf(buf, sizeof(buf),
+				 "already used by listener %.64s (line %u)",
+				 owner != NULL ? owner->label : "?",
+				 owner != NULL ? owner->line : 0);
+			return policy_word_error(ctx, key, &values[i], buf);
+		}
+		ports[i] = port;
+	}
+	/* Only now: port_owner() must not find this listener's own. */
+	for (i = 0; i < count; i++)
+		bitmap[ports[i] / 8] |= (uint8_t)(1u << (ports[i] % 8));
+	listener->ports = ports;
+	listener->port_count = count;
+	return 0;
+}
+
+static int assign_mechanisms(struct mp_policy *policy,
+			     struct policy_errctx *ctx,
+			     struct mp_listener *listener,
+			     const struct policy_token *key,
+			     const struct policy_token *values, size_t count)
+{
+	const char **mechs;
+	char *mech;
+	size_t i, j;
+
+	mechs = policy_arena_alloc(&policy->arena, count * sizeof(*mechs));
+	if (mechs == NULL)
+		return policy_error_oom(ctx);
+	for (i = 0; i < count; i++) {
+		if (values[i].len == 0 || values[i].len > SASL_MECH_MAX_LEN) {
+			return policy_word_error(ctx, key, &values[i],
+					  "a SASL mechanism name has 1 to 20 "
+					  "characters");
+		}
+		mech = policy_arena_strndup(&policy->arena, values[i].str,
+					    values[i].len);
+		if (mech == NULL)
+			return policy_error_oom(ctx);
+		for (j = 0; j < values[i].len; j++) {
+			char c = mech[j];
+
+			if (c >= 'a' && c <= 'z')
+				mech[j] = c - 'a' + 'A';
+			else if (!((c >= 'A' && c <= 'Z') ||
+				   (c >= '0' && c <= '9') || c == '-' ||
+				   c == '_')) {
+				return policy_word_error(ctx, key, &values[i],
+						  "invalid SASL mechanism name "
+						  "(letters, digits, '-', '_')");
+			}
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(mechs[j], mech) == 0) {
+				return policy_word_error(ctx, key, &values[i],
+						  "listed twice");
+			}
+		}
+		mechs[i] = mech;
+	}
+	listener->auth_mechanisms = mechs;
+	listener->auth_mechanism_count = count;
+	return 0;
+}
+
+static int assign_clients(struct mp_policy *policy, struct policy_errctx *ctx,
+			  struct mp_listener *listener,
+			  const struct policy_token *key,
+			  const struct policy_token *values, size_t count)
+{
+	struct mp_cidr *cidrs;
+	const char *error;
+	size_t i;
+
+	cidrs = policy_arena_alloc(&policy->arena, count * sizeof(*cidrs));
+	if (cidrs == NULL)
+		return policy_error_oom(ctx);
+	for (i = 0; i < count; i++) {
+		if (mp_cidr_parse(values[i].str, &cidrs[i], &error) < 0)
+			return policy_word_error(ctx, key, &values[i], error);
+	}
+	listener->allowed_clients = cidrs;
+	listener->allowed_client_count = count;
+	return 0;
+}
+
+int policy_build_listener_assign(struct mp_policy *policy,
+				 struct policy_errctx *ctx,
+				 struct mp_listener *listener,
+				 struct policy_build_keys *keys,
+				 uint8_t *port_bitmap,
+				 const struct policy_token *key,
+				 const struct policy_token *values,
+				 size_t count)
+{
+	struct mp_rate_spec *rate;
+	const char *error;
+	unsigned int value;
+	uint64_t number;
+	int k;
+
+	k = policy_key_lookup(ctx, keys, key, policy_listener_key_name,
+		       MP_LISTENER_KEY_COUNT, "listener");
+	if (k < 0)
+		return -1;
+	switch ((enum mp_listener_key)k) {
+	case MP_LISTENER_PORTS:
+		if (assign_ports(policy, ctx, listener, port_bitmap, key,
+				 values, count) < 0)
+			return -1;
+		break;
+	case MP_LISTENER_AUTH:
+		if (policy_choice_value(ctx, key, values, count, &policy_choice_auth,
+			   &value) < 0)
+			return -1;
+		listener->auth = value;
+		break;
+	case MP_LISTENER_TLS:
+		if (policy_choice_value(ctx, key, values, count, &policy_choice_tls,
+			   &value) < 0)
+			return -1;
+		listener->tls = value;
+		break;
+	case MP_LISTENER_MIN_TLS:
+		if (policy_one_value(ctx, key, values, count) < 0)
+			return -1;
+		/* "any" is what explain prints for no minimum. */
+		if (strcmp(values[0].str,
+			   mp_units_tls_version_name(MP_TLS_ANY)) == 0)
+			listener->min_tls = MP_TLS_ANY;
+		else if (mp_units_parse_tls_version(values[0].str,
+						    &listener->min_tls,
+						    &error) < 0)
+			return policy_word_error(ctx, key, &values[0], error);
+		break;
+	case MP_LISTENER_AUTH_MECHANISMS:
+		if (assign_mechanisms(policy, ctx, listener, key, values,
+				      count) < 0)
+			return -1;
+		break;
+	case MP_LISTENER_SENDER:
+		if (policy_choice_value(ctx, key, values, count, &policy_choice_sender,
+			   &value) < 0)
+			return -1;
+		listener->sender = value;
+		break;
+	case MP_LISTENER_SENDER_MAP:
+		if (policy_one_value(ctx, key, values, count) < 0 ||
+		    policy_absolute_path(ctx, key, &values[0]) < 0)
+			return -1;
+		listener->sender_map = policy_arena_strndup(&policy->arena,
+							    values[0].str,
+							    values[0].len);
+		if (listener->sender_map == NULL)
+			return policy_error_oom(ctx);
+		break;
+	case MP_LISTENER_ALLOWED_CLIENTS:
+		if (assign_clients(policy, ctx, listener, key, values,
+				   count) < 0)
+			return -1;
+		break;
+	case MP_LISTENER_MAX_RECIPIENTS:
+		if (policy_one_value(ctx, key, values, count) < 0)
+			return -1;
+		if (mp_units_parse_uint(values[0].str, 0, UINT32_MAX, &number,
+					&error) < 0)
+			return policy_word_error(ctx, key, &values[0], error);
+		listener->max_recipients = number;
+		break;
+	case MP_LISTENER_MAX_MESSAGE_SIZE:
+		if (policy_one_value(ctx, key, values, count) < 0)
+			return -1;
+		if (policy_parse_size(values[0].str, &number, &error) < 0)
+			return policy_word_error(ctx, key, &values[0], error);
+		listener->max_message_size = number;
+		break;
+	case MP_LISTENER_RATE_LOGIN:
+	case MP_LISTENER_RATE_CLIENT_IP:
+	case MP_LISTENER_RATE_SENDER:
+		rate = k == MP_LISTENER_RATE_LOGIN ? &listener->rate_login :
+			k == MP_LISTENER_RATE_CLIENT_IP ?
+			&listener->rate_client_ip : &listener->rate_sender;
+		if (policy_one_value(ctx, key, values, count) < 0)
+			return -1;
+		if (mp_units_parse_rate(values[0].str, rate, &error) < 0)
+			return policy_word_error(ctx, key, &values[0], error);
+		break;
+	case MP_LISTENER_KEY_COUNT:
+		return -1;
+	}
+	listener->origin[k].scope = MP_ORIGIN_DEFAULT;
+	listener->origin[k].selector = NULL;
+	listener->origin[k].line = key->line;
+	return 0;
+}
+
+int policy_build_listener_close(struct policy_errctx *ctx,
+				const struct mp_listener *listener,
+				const struct policy_build_keys *keys)
+{
+	const unsigned int *line = keys->line, *col = keys->col;
+
+	if (listener->sender == MP_SENDER_MAP &&
+	    line[MP_LISTENER_SENDER_MAP] == 0) {
+		return policy_error(ctx, line[MP_LISTENER_SENDER],
+				    col[MP_LISTENER_SENDER],
+				    "sender = map needs sender_map = FILE");
+	}
+	if (line[MP_LISTENER_SENDER_MAP] != 0 &&
+	    listener->sender != MP_SENDER_MAP) {
+		return policy_error(ctx, line[MP_LISTENER_SENDER_MAP],
+				    col[MP_LISTENER_SENDER_MAP],
+				    "sender_map is only used with sender = map");
+	}
+	if (listener->auth != MP_FORBID)
+		return 0;
+	if (listener->sender != MP_SENDER_ANY) {
+		return policy_error(ctx, line[MP_LISTENER_SENDER],
+				    col[MP_LISTENER_SENDER],
+				    "sender = %s needs a login, but auth = "
+				    "forbid",
+				    mp_sender_check_name(listener->sender));
+	}
+	if (line[MP_LISTENER_AUTH_MECHANISMS] != 0) {
+		return policy_error(ctx, line[MP_LISTENER_AUTH_MECHANISMS],
+				    col[MP_LISTENER_AUTH_MECHANISMS],
+				    "auth_mechanisms conflicts with auth = "
+				    "forbid");
+	}
+	if (line[MP_LISTENER_RATE_LOGIN] != 0) {
+		return policy_error(ctx, line[MP_LISTENER_RATE_LOGIN],
+				    col[MP_LISTENER_RATE_LOGIN],
+				    "rate_login counts logins, but auth = "
+				    "forbid");
+	}
+	return 0;
+}

@@ -1,0 +1,171 @@
+/* policy-error.c: how the policy language reports its first error.
+ *
+ * Every message is "FILE:LINE:COL: reason" (or "FILE: reason" when it
+ * is not about a place), and the builders word their value errors the
+ * same way, "KEY "WORD": reason" with the column at the word at fault,
+ * through the helpers here. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "policy-private.h"
+
+static int error_vformat(struct policy_errctx *ctx, unsigned int line,
+			 unsigned int col, const char *fmt, va_list args)
+	__attribute__((format(printf, 4, 0)));
+
+static int error_vformat(struct policy_errctx *ctx, unsigned int line,
+			 unsigned int col, const char *fmt, va_list args)
+{
+	struct mp_error *error = ctx->error;
+	int n;
+
+	if (line > 0)
+		n = snprintf(error->text, sizeof(error->text), "%s:%u:%u: ",
+			     ctx->name, line, col);
+	else
+		n = snprintf(error->text, sizeof(error->text), "%s: ",
+			     ctx->name);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < sizeof(error->text)) {
+		vsnprintf(error->text + n, sizeof(error->text) - (size_t)n,
+			  fmt, args);
+	}
+	error->line = line;
+	error->column = line > 0 ? col : 0;
+	return -1;
+}
+
+int policy_error(struct policy_errctx *ctx, unsigned int line,
+		 unsigned int col, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	error_vformat(ctx, line, col, fmt, args);
+	va_end(args);
+	return -1;
+}
+
+int policy_error_file(struct policy_errctx *ctx, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	error_vformat(ctx, 0, 0, fmt, args);
+	va_end(args);
+	return -1;
+}
+
+int policy_error_oom(struct policy_errctx *ctx)
+{
+	return policy_error_file(ctx, "out of memory");
+}
+
+const char *policy_quote(const char *s, size_t len, char buf[80])
+{
+	size_t n = len;
+
+	if (n > 64) {
+		n = 64;
+		/* back off to the start of a UTF-8 sequence */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(buf, 80, "\"%.*s%s\"", (int)n, s, n < len ? "..." : "");
+	return buf;
+}
+
+/* ---- word checks shared by the builders ---- */
+
+const char *policy_shown(const struct policy_token *token, char buf[80])
+{
+	return policy_quote(token->str, token->len, buf);
+}
+
+int policy_word_error(struct policy_errctx *ctx, const struct policy_token *key,
+		      const struct policy_token *word, const char *error)
+{
+	char buf[80];
+
+	return policy_error(ctx, word->line, word->col, "%s %s: %s", key->str,
+			    policy_shown(word, buf), error);
+}
+
+int policy_one_value(struct policy_errctx *ctx, const struct policy_token *key,
+		    const struct policy_token *values, size_t count)
+{
+	const char *error;
+	size_t bad;
+
+	if (policy_one_word(count, &error, &bad) < 0)
+		return policy_word_error(ctx, key, &values[bad], error);
+	return 0;
+}
+
+int policy_key_lookup(struct policy_errctx *ctx, struct policy_build_keys *keys,
+		      const struct policy_token *key,
+		      const char *(*names)(unsigned int), unsigned int count,
+		      const char *section)
+{
+	char buf[80];
+	int k;
+
+	k = policy_name_lookup(names, count, key->str, key->len);
+	if (k < 0) {
+		return policy_error(ctx, key->line, key->col,
+				    "unknown key %s in %s block",
+				    policy_shown(key, buf), section);
+	}
+	if (keys->line[k] != 0) {
+		return policy_error(ctx, key->line, key->col,
+				    "duplicate key %s (first at line %u)",
+				    policy_shown(key, buf), keys->line[k]);
+	}
+	keys->line[k] = key->line;
+	keys->col[k] = key->col;
+	return k;
+}
+
+int policy_absolute_path(struct policy_errctx *ctx,
+			 const struct policy_token *key,
+			 const struct policy_token *word)
+{
+	if (word->str[0] != '/')
+		return policy_word_error(ctx, key, word, "not an absolute path");
+	return 0;
+}
+
+int policy_choice_value(struct policy_errctx *ctx,
+			const struct policy_token *key,
+			const struct policy_token *values, size_t count,
+			const struct policy_choice *choice,
+			unsigned int *value_r)
+{
+	const char *error;
+
+	if (policy_one_value(ctx, key, values, count) < 0)
+		return -1;
+	if (policy_parse_choice(choice, &values[0], value_r, &error) < 0)
+		return policy_word_error(ctx, key, &values[0], error);
+	return 0;
+}
+
+/* "KEY "WORD": reason" at the word, or "KEY: reason" after the last. */
+int policy_value_error(struct policy_errctx *ctx,
+		       const struct policy_token *key,
+		       const struct policy_token *values, size_t count,
+		       size_t bad, const char *error)
+{
+	char buf[80];
+
+	if (bad < count) {
+		return policy_error(ctx, values[bad].line, values[bad].col,
+				    "%s %s: %s", key->str,
+				    policy_shown(&values[bad], buf), error);
+	}
+	return policy_error(ctx, values[count - 1].line,
+			    values[count - 1].col + values[count - 1].raw_len,
+			    "%s: %s", key->str, error);
+}
