@@ -135,3 +135,17 @@ def test_a_built_plugin_is_loaded_where_modules_py_says(other_stack):
     assert not any("imap(" in ln for ln in lines), lines
     proc = other_stack.doveadm("mailbox", "status", "-u", "alice@example.com", "messages", "INBOX")
     assert "harness-fake-plugin: loaded" in proc.stderr
+
+
+def test_reset_with_other_accounts(stack, send):
+    """A test may bring its own accounts (with userdb fields); the next test gets the defaults."""
+    from mailstack import Account
+    stack.reset(accounts=[Account("erin@example.com", "erin-secret")])
+    assert send(stack, "mx", "erin@example.com") == {}
+    stack.wait_for_messages("erin")
+    clients.imap(stack, "erin").logout()
+    stack.reset()
+    conn = clients.smtp(stack, "mx")
+    conn.mail("someone@example.net")
+    assert conn.rcpt("erin@example.com")[0] == 550
+    conn.quit()

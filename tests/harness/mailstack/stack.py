@@ -201,7 +201,8 @@ class Stack(MailOps):
 
     def write_users(self, accounts=None):
         """(Re)write the passwd-file and Postfix's list of existing addresses.
-        Dovecot re-reads the passwd-file when it changes; Postfix reads its map per process."""
+        Dovecot re-reads the passwd-file when it changes; Postfix holds its
+        texthash map in memory, so a running Postfix is reloaded."""
         if accounts is not None:
             self.accounts = list(accounts)
         self._write("etc/dovecot/users",
@@ -210,6 +211,8 @@ class Stack(MailOps):
         self._write("etc/postfix/virtual_mailboxes", postfix_conf.virtual_mailboxes(self.accounts),
                     backdate=True)
         self.state["accounts"] = [a.address for a in self.accounts]
+        if "postfix" in self.running():
+            self.postfix("reload")
 
     def _gid(self, group):
         """A group's id as the platform sees it (its /etc/group)."""
