@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "mailpolicy/policy.h"
+#include "policy-test.h"
 
 struct failing_env {
 	struct mp_env env;
@@ -73,17 +74,6 @@ static void failing_env_init(struct failing_env *fe, size_t fail_from)
 	fe->env.log = NULL;
 	fe->env.ctx = fe;
 	fe->fail_from = fail_from;
-}
-
-static char path[4096];
-
-static const char *sample(void)
-{
-	const char *srcdir = getenv("MP_SRCDIR");
-
-	snprintf(path, sizeof(path), "%s/packaging/mailpolicy.conf",
-		 srcdir != NULL ? srcdir : ".");
-	return path;
 }
 
 /* The sample plus what the sample lacks: users, a move mailbox, a
@@ -162,21 +152,16 @@ static void sweep(load_func *load)
 
 static void test_sweep_string(void **state)
 {
-	FILE *f;
-	long size;
+	char *sample;
+	size_t size;
 
 	(void)state;
-	f = fopen(sample(), "rb");
-	if (f == NULL)
-		fail_msg("%s: %s", sample(), strerror(errno));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	rewind(f);
-	text = malloc((size_t)size + sizeof(extra));
-	assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	memcpy(text + size, extra, sizeof(extra) - 1);
-	text_size = (size_t)size + sizeof(extra) - 1;
+	sample = policy_test_read_file(policy_test_sample(), &size);
+	text = malloc(size + sizeof(extra));
+	memcpy(text, sample, size);
+	memcpy(text + size, extra, sizeof(extra));
+	text_size = size + sizeof(extra) - 1;
+	free(sample);
 	sweep(load_string);
 	free(text);
 }
@@ -191,13 +176,13 @@ static void test_sweep_file(void **state)
 	(void)state;
 	/* the sample alone, through the file path (its read buffer) */
 	failing_env_init(&fe, SIZE_MAX);
-	assert_int_equal(mp_policy_load_file(&fe.env, sample(), &policy,
+	assert_int_equal(mp_policy_load_file(&fe.env, policy_test_sample(), &policy,
 					     &error), 0);
 	mp_policy_unref(&policy);
 	assert_int_equal(fe.live, 0);
 	for (n = fe.calls; n-- > 0;) {
 		failing_env_init(&fe, n);
-		assert_int_equal(mp_policy_load_file(&fe.env, sample(), &policy,
+		assert_int_equal(mp_policy_load_file(&fe.env, policy_test_sample(), &policy,
 						     &error), -1);
 		assert_true(strstr(error.text, ": out of memory") != NULL);
 		assert_int_equal(fe.live, 0);

@@ -2,11 +2,11 @@
  *
  * The sample file (packaging/mailpolicy.conf, found through MP_SRCDIR)
  * must mean what its comments say: tables of users, folders and ports
- * with the value and the origin of each key.  Then inheritance and
- * merging on small files, the precedence of folder rules, host
- * overrides, the byte-level edge cases that must load (CRLF, BOM,
- * empty files), reference counting, staleness, and concurrent reads.
- * Bad files are test-policy-errors.c; allocation failures
+ * with the value and the origin of each key.  Then host overrides, the
+ * byte-level edge cases that must load (CRLF, BOM, empty files),
+ * reference counting, files and staleness, and concurrent readers.
+ * Inheritance and folder rules on small files are test-policy-merge.c,
+ * bad files test-policy-errors.c, allocation failures
  * test-policy-alloc.c. */
 
 #include <stdarg.h>
@@ -25,63 +25,16 @@
 #include <cmocka.h>
 
 #include "mailpolicy/policy.h"
-#include "mailpolicy/wildcard.h"
+#include "policy-test.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
-#define K 1024ULL
-#define M (1024ULL * 1024)
-#define G (1024ULL * 1024 * 1024)
-#define DAY (24ULL * 3600)
-
-static char sample_path[4096];
-
-static const char *sample(void)
-{
-	const char *srcdir = getenv("MP_SRCDIR");
-
-	snprintf(sample_path, sizeof(sample_path), "%s/packaging/mailpolicy.conf",
-		 srcdir != NULL ? srcdir : ".");
-	return sample_path;
-}
-
-static char *read_file(const char *path, size_t *size_r)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long size;
-
-	if (f == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	buf[size] = '\0';
-	*size_r = (size_t)size;
-	return buf;
-}
-
-static struct mp_policy *load_ok(const char *text)
-{
-	struct mp_policy *policy = NULL;
-	struct mp_error error;
-
-	if (mp_policy_load_string(NULL, "t.conf", text, strlen(text), &policy,
-				  &error) < 0)
-		fail_msg("unexpected error: %s", error.text);
-	return policy;
-}
 
 static int sample_setup(void **state)
 {
 	struct mp_policy *policy;
 	struct mp_error error;
 
-	if (mp_policy_load_file(NULL, sample(), &policy, &error) < 0) {
+	if (mp_policy_load_file(NULL, policy_test_sample(), &policy, &error) < 0) {
 		print_error("%s\n", error.text);
 		return -1;
 	}
@@ -97,123 +50,55 @@ static int sample_teardown(void **state)
 	return 0;
 }
 
-/* ---- the sample: pop3_retention ---- */
-
-struct origin_case {
-	enum mp_origin_scope scope;
-	const char *selector;
-	unsigned int line;
-};
-
-#define BUILTIN_ORIGIN { MP_ORIGIN_BUILTIN, NULL, 0 }
-#define DEFAULT_ORIGIN(l) { MP_ORIGIN_DEFAULT, NULL, l }
-#define DOMAIN_ORIGIN(d, l) { MP_ORIGIN_DOMAIN, d, l }
-#define USER_ORIGIN(u, l) { MP_ORIGIN_USER, u, l }
-
-static void assert_origin(const struct mp_origin *origin,
-			  const struct origin_case *expected, const char *what)
-{
-	if (origin->scope != expected->scope || origin->line != expected->line ||
-	    (origin->selector == NULL) != (expected->selector == NULL) ||
-	    (origin->selector != NULL &&
-	     strcmp(origin->selector, expected->selector) != 0)) {
-		fail_msg("%s: origin %s %s line %u, expected %s %s line %u",
-			 what, mp_origin_scope_name(origin->scope),
-			 origin->selector != NULL ? origin->selector : "-",
-			 origin->line, mp_origin_scope_name(expected->scope),
-			 expected->selector != NULL ? expected->selector : "-",
-			 expected->line);
-	}
-}
-
-struct retention_case {
-	const char *user;
-	bool applies;
-	uint64_t keep;
-	enum mp_dele_action dele;
-	uint64_t defer;
-	enum mp_retrieve_action retrieve;
-	const char *mailbox;
-	uint64_t max_size;
-	struct origin_case origin[MP_RETENTION_KEY_COUNT];
-};
-
-static void check_retention(const struct mp_policy *policy,
-			    const struct retention_case *c)
-{
-	struct mp_retention r;
-	unsigned int k;
-	char what[256];
-
-	assert_int_equal(mp_policy_retention(policy, c->user, &r), c->applies);
-	if (r.keep_after_retrieval != c->keep)
-		fail_msg("%s: keep %llu, expected %llu", c->user,
-			 (unsigned long long)r.keep_after_retrieval,
-			 (unsigned long long)c->keep);
-	assert_int_equal(r.on_dele, c->dele);
-	assert_int_equal(r.dele_defer_secs, c->defer);
-	assert_int_equal(r.on_retrieve, c->retrieve);
-	if (c->mailbox == NULL)
-		assert_null(r.retrieve_mailbox);
-	else
-		assert_string_equal(r.retrieve_mailbox, c->mailbox);
-	assert_int_equal(r.max_retained_size, c->max_size);
-	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++) {
-		snprintf(what, sizeof(what), "%s %s", c->user,
-			 mp_retention_key_name(k));
-		assert_origin(&r.origin[k], &c->origin[k], what);
-	}
-}
-
 static const struct retention_case sample_retention_cases[] = {
 	/* default block only */
-	{ "alice@example.com", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "alice@example.com", true, 30 * PT_DAY, MP_DELE_DEFER, 7 * PT_DAY,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 	/* a plain login without '@' gets the default block */
-	{ "alice", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY, MP_RETRIEVE_SEEN,
-	  NULL, 500 * M,
+	{ "alice", true, 30 * PT_DAY, MP_DELE_DEFER, 7 * PT_DAY, MP_RETRIEVE_SEEN,
+	  NULL, 500 * PT_M,
 	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 	/* domain block over the default */
-	{ "bob@example.org", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "bob@example.org", true, 7 * PT_DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
 	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
-	{ "bob@Example.ORG", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "bob@Example.ORG", true, 7 * PT_DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
 	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
 	/* a subdomain is another domain */
-	{ "bob@mail.example.org", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "bob@mail.example.org", true, 30 * PT_DAY, MP_DELE_DEFER, 7 * PT_DAY,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 	/* user block over its domain block over the default */
 	{ "ceo@example.org", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE, 0,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { USER_ORIGIN("ceo@example.org", 16),
 	    DOMAIN_ORIGIN("example.org", 13), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 	/* the domain part compares case-insensitively... */
 	{ "ceo@EXAMPLE.ORG", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE, 0,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { USER_ORIGIN("ceo@example.org", 16),
 	    DOMAIN_ORIGIN("example.org", 13), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 	/* ...the local part exactly: CEO is not ceo, but is in the domain */
-	{ "CEO@EXAMPLE.ORG", true, 7 * DAY, MP_DELE_EXPUNGE, 0,
-	  MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "CEO@EXAMPLE.ORG", true, 7 * PT_DAY, MP_DELE_EXPUNGE, 0,
+	  MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DOMAIN_ORIGIN("example.org", 12), DOMAIN_ORIGIN("example.org", 13),
 	    DEFAULT_ORIGIN(8), DEFAULT_ORIGIN(9) } },
 	/* the last '@' splits */
-	{ "ceo@example.org@example.com", true, 30 * DAY, MP_DELE_DEFER,
-	  7 * DAY, MP_RETRIEVE_SEEN, NULL, 500 * M,
+	{ "ceo@example.org@example.com", true, 30 * PT_DAY, MP_DELE_DEFER,
+	  7 * PT_DAY, MP_RETRIEVE_SEEN, NULL, 500 * PT_M,
 	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
-	{ "", true, 30 * DAY, MP_DELE_DEFER, 7 * DAY, MP_RETRIEVE_SEEN, NULL,
-	  500 * M,
+	{ "", true, 30 * PT_DAY, MP_DELE_DEFER, 7 * PT_DAY, MP_RETRIEVE_SEEN, NULL,
+	  500 * PT_M,
 	  { DEFAULT_ORIGIN(6), DEFAULT_ORIGIN(7), DEFAULT_ORIGIN(8),
 	    DEFAULT_ORIGIN(9) } },
 };
@@ -223,7 +108,7 @@ static void test_sample_retention(void **state)
 	size_t i;
 
 	for (i = 0; i < N_ELEMENTS(sample_retention_cases); i++)
-		check_retention(*state, &sample_retention_cases[i]);
+		policy_test_check_retention(*state, &sample_retention_cases[i]);
 }
 
 static void test_sample_summary(void **state)
@@ -234,100 +119,48 @@ static void test_sample_summary(void **state)
 	assert_true(mp_policy_has_folder_quota(policy));
 	assert_true(mp_policy_has_listeners(policy));
 	assert_true(mp_policy_has_milter(policy));
-	assert_string_equal(mp_policy_name(policy), sample());
+	assert_string_equal(mp_policy_name(policy), policy_test_sample());
 	assert_false(mp_policy_is_stale(policy));
 }
 
-/* ---- the sample: folder_quota ---- */
-
-struct match_case {
-	const char *pattern;
-	const char *root;
-	uint64_t storage, messages;
-	enum mp_folder_scope scope;
-};
-
-struct folder_case {
-	const char *user, *folder;
-	char separator;
-	size_t count;
-	struct match_case match[3];
-};
-
-static void check_folder(const struct mp_policy *policy,
-			 const struct folder_case *c)
-{
-	struct mp_folder_match matches[8];
-	struct mp_folder_rule rule;
-	size_t i, n;
-
-	n = mp_policy_folder_match(policy, c->user, c->folder, c->separator,
-				   matches, N_ELEMENTS(matches));
-	if (n != c->count)
-		fail_msg("%s %s (sep %c): %zu matches, expected %zu", c->user,
-			 c->folder, c->separator, n, c->count);
-	for (i = 0; i < n; i++) {
-		const struct match_case *e = &c->match[i];
-		const struct mp_folder_match *m = &matches[i];
-
-		if (strcmp(m->rule.pattern, e->pattern) != 0 ||
-		    m->root_len != strlen(e->root) ||
-		    strncmp(c->folder, e->root, m->root_len) != 0)
-			fail_msg("%s %s #%zu: pattern %s root %.*s, expected "
-				 "%s root %s", c->user, c->folder, i,
-				 m->rule.pattern, (int)m->root_len, c->folder,
-				 e->pattern, e->root);
-		assert_int_equal(m->rule.storage, e->storage);
-		assert_int_equal(m->rule.messages, e->messages);
-		assert_int_equal(m->rule.scope, e->scope);
-		/* the index names the same rule */
-		assert_true(mp_policy_folder_rule(policy, c->user,
-						  m->rule_index, &rule));
-		assert_string_equal(rule.pattern, m->rule.pattern);
-	}
-}
-
-#define SUB MP_FOLDER_SCOPE_SUBTREE
-#define FOL MP_FOLDER_SCOPE_FOLDER
-
 static const struct folder_case sample_folder_cases[] = {
 	{ "alice@example.com", "Trash", '/', 1,
-	  { { "Trash", "Trash", 100 * M, 0, FOL } } },
+	  { { "Trash", "Trash", 100 * PT_M, 0, FOL } } },
 	{ "bob@example.org", "Trash", '/', 1,
-	  { { "Trash", "Trash", 100 * M, 0, FOL } } },
+	  { { "Trash", "Trash", 100 * PT_M, 0, FOL } } },
 	/* scope folder: the pattern must match the whole name */
 	{ "alice@example.com", "Trash/Old", '/', 0, { { 0 } } },
 	{ "alice@example.com", "trash", '/', 0, { { 0 } } },
 	{ "alice@example.com", "INBOX", '/', 0, { { 0 } } },
 	{ "alice@example.com", "Archive", '/', 1,
-	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 2 * PT_G, 50000, SUB } } },
 	{ "bob@example.org", "Archive", '/', 1,
-	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 5 * PT_G, 50000, SUB } } },
 	{ "ceo@example.org", "Archive", '/', 1,
-	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 5 * PT_G, 50000, SUB } } },
 	/* scope subtree: the ancestor is the root */
 	{ "alice@example.com", "Archive/2024/Q1", '/', 1,
-	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 2 * PT_G, 50000, SUB } } },
 	{ "bob@example.org", "Archive/2024/Q1", '/', 1,
-	  { { "Archive", "Archive", 5 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 5 * PT_G, 50000, SUB } } },
 	{ "alice@example.com", "Archive.2024.Q1", '.', 1,
-	  { { "Archive", "Archive", 2 * G, 50000, SUB } } },
+	  { { "Archive", "Archive", 2 * PT_G, 50000, SUB } } },
 	/* only at a separator: Archived is not below Archive */
 	{ "alice@example.com", "Archived/2024", '/', 0, { { 0 } } },
 	{ "alice@example.com", "Archive.2024", '/', 0, { { 0 } } },
 	/* "Projects/" then anything, one root per folder */
 	{ "alice@example.com", "Projects/apollo", '/', 1,
-	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	  { { "Projects/*", "Projects/apollo", 1 * PT_G, 0, FOL } } },
 	{ "bob@example.org", "Projects/apollo", '/', 1,
-	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	  { { "Projects/*", "Projects/apollo", 1 * PT_G, 0, FOL } } },
 	{ "alice@example.com", "Projects/apollo/docs", '/', 1,
-	  { { "Projects/*", "Projects/apollo/docs", 1 * G, 0, FOL } } },
+	  { { "Projects/*", "Projects/apollo/docs", 1 * PT_G, 0, FOL } } },
 	{ "alice@example.com", "Projects", '/', 0, { { 0 } } },
 	/* the pattern is written in the namespace's separator: with '.'
 	   "Projects/apollo" is one name that the '/' matches byte for
 	   byte, and Projects.apollo does not match */
 	{ "alice@example.com", "Projects/apollo", '.', 1,
-	  { { "Projects/*", "Projects/apollo", 1 * G, 0, FOL } } },
+	  { { "Projects/*", "Projects/apollo", 1 * PT_G, 0, FOL } } },
 	{ "alice@example.com", "Projects.apollo", '.', 0, { { 0 } } },
 	{ "alice@example.com", "Projects.apollo", '/', 0, { { 0 } } },
 };
@@ -337,7 +170,7 @@ static void test_sample_folders(void **state)
 	size_t i;
 
 	for (i = 0; i < N_ELEMENTS(sample_folder_cases); i++)
-		check_folder(*state, &sample_folder_cases[i]);
+		policy_test_check_folder(*state, &sample_folder_cases[i]);
 }
 
 static void test_sample_folder_rules(void **state)
@@ -352,7 +185,7 @@ static void test_sample_folder_rules(void **state)
 	/* merged in place: Archive keeps its position */
 	assert_true(mp_policy_folder_rule(policy, "b@example.org", 1, &rule));
 	assert_string_equal(rule.pattern, "Archive");
-	assert_int_equal(rule.storage, 5 * G);
+	assert_int_equal(rule.storage, 5 * PT_G);
 	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].scope,
 			 MP_ORIGIN_DOMAIN);
 	assert_string_equal(rule.origin[MP_FOLDER_STORAGE].selector,
@@ -371,7 +204,7 @@ static void test_sample_folder_rules(void **state)
 	assert_false(mp_policy_folder_rule(policy, "b@example.org", 3, &rule));
 	/* the default's Archive is untouched by the domain's */
 	assert_true(mp_policy_folder_rule(policy, "a@example.com", 1, &rule));
-	assert_int_equal(rule.storage, 2 * G);
+	assert_int_equal(rule.storage, 2 * PT_G);
 }
 
 /* ---- the sample: listeners and milter ---- */
@@ -468,11 +301,11 @@ static void test_sample_listener_values(void **state)
 	assert_int_equal(l->allowed_clients[1].addr.family, 6);
 	assert_int_equal(l->allowed_clients[1].prefix, 0);
 	assert_int_equal(l->max_recipients, 50);
-	assert_int_equal(l->max_message_size, 25 * M);
+	assert_int_equal(l->max_message_size, 25 * PT_M);
 	assert_int_equal(l->rate_login.count, 200);
 	assert_int_equal(l->rate_login.window_secs, 3600);
 	assert_int_equal(l->rate_client_ip.count, 1000);
-	assert_int_equal(l->rate_client_ip.window_secs, DAY);
+	assert_int_equal(l->rate_client_ip.window_secs, PT_DAY);
 	assert_int_equal(l->rate_sender.count, 0);
 	assert_int_equal(l->origin[MP_LISTENER_RATE_CLIENT_IP].line, 55);
 }
@@ -513,7 +346,7 @@ static void assert_builtin(const struct mp_policy *policy)
 	assert_false(mp_policy_has_folder_quota(policy));
 	assert_false(mp_policy_has_listeners(policy));
 	assert_false(mp_policy_has_milter(policy));
-	check_retention(policy, &builtin);
+	policy_test_check_retention(policy, &builtin);
 	assert_int_equal(mp_policy_folder_rule_count(policy, "a@b.c"), 0);
 	assert_int_equal(mp_policy_folder_match(policy, "a@b.c", "INBOX", '/',
 						&match, 1), 0);
@@ -547,7 +380,7 @@ static void test_empty_files(void **state)
 
 	(void)state;
 	for (i = 0; i < N_ELEMENTS(texts); i++) {
-		policy = load_ok(texts[i]);
+		policy = policy_test_load(texts[i]);
 		assert_builtin(policy);
 		mp_policy_unref(&policy);
 	}
@@ -564,7 +397,7 @@ static void test_sample_variants(void **state)
 	int v;
 
 	(void)state;
-	text = read_file(sample(), &size);
+	text = policy_test_read_file(policy_test_sample(), &size);
 	variant = malloc(size * 2 + 4);
 	assert_non_null(variant);
 	for (v = 0; v < 4; v++) {
@@ -590,9 +423,9 @@ static void test_sample_variants(void **state)
 					  &error) < 0)
 			fail_msg("variant %d: %s", v, error.text);
 		for (i = 0; i < N_ELEMENTS(sample_retention_cases); i++)
-			check_retention(policy, &sample_retention_cases[i]);
+			policy_test_check_retention(policy, &sample_retention_cases[i]);
 		for (i = 0; i < N_ELEMENTS(sample_folder_cases); i++)
-			check_folder(policy, &sample_folder_cases[i]);
+			policy_test_check_folder(policy, &sample_folder_cases[i]);
 		mp_policy_unref(&policy);
 	}
 	free(variant);
@@ -654,407 +487,6 @@ static void test_embedded_nul(void **state)
 	assert_string_equal(error.text, "t:1:13: NUL byte");
 }
 
-/* ---- inheritance ---- */
-
-static void test_inheritance(void **state)
-{
-	static const char text[] =
-		/* 1 */ "pop3_retention {\n"
-		/* 2 */ "  on_retrieve = move \"POP3 Retrieved\"\n"
-		/* 3 */ "}\n"
-		/* 4 */ "pop3_retention user bob@b.example {\n"
-		/* 5 */ "  max_retained_size = 1G\n"
-		/* 6 */ "}\n"
-		/* 7 */ "pop3_retention user carol@c.example {\n"
-		/* 8 */ "  on_dele = hide\n"
-		/* 9 */ "}\n"
-		/* 10 */ "pop3_retention domain C.Example {\n"
-		/* 11 */ "  keep_after_retrieval = 2w\n"
-		/* 12 */ "  on_dele = defer 36h\n"
-		/* 13 */ "  on_retrieve = none\n"
-		/* 14 */ "}\n"
-		/* 15 */ "pop3_retention user postmaster {\n"
-		/* 16 */ "  keep_after_retrieval = 0\n"
-		/* 17 */ "}\n";
-	static const struct retention_case cases[] = {
-		{ "alice@a.example", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE,
-		  0, MP_RETRIEVE_MOVE, "POP3 Retrieved", 0,
-		  { BUILTIN_ORIGIN, BUILTIN_ORIGIN, DEFAULT_ORIGIN(2),
-		    BUILTIN_ORIGIN } },
-		/* a user whose domain has no block: default + user */
-		{ "bob@b.example", true, MP_DURATION_NEVER, MP_DELE_EXPUNGE,
-		  0, MP_RETRIEVE_MOVE, "POP3 Retrieved", G,
-		  { BUILTIN_ORIGIN, BUILTIN_ORIGIN, DEFAULT_ORIGIN(2),
-		    USER_ORIGIN("bob@b.example", 5) } },
-		/* a user block before its domain block still inherits */
-		{ "carol@C.EXAMPLE", true, 14 * DAY, MP_DELE_HIDE, 0,
-		  MP_RETRIEVE_NONE, NULL, 0,
-		  { DOMAIN_ORIGIN("c.example", 11),
-		    USER_ORIGIN("carol@c.example", 8),
-		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
-		{ "dave@c.example", true, 14 * DAY, MP_DELE_DEFER, 36 * 3600,
-		  MP_RETRIEVE_NONE, NULL, 0,
-		  { DOMAIN_ORIGIN("c.example", 11),
-		    DOMAIN_ORIGIN("c.example", 12),
-		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
-		{ "postmaster", true, 0, MP_DELE_EXPUNGE, 0, MP_RETRIEVE_MOVE,
-		  "POP3 Retrieved", 0,
-		  { USER_ORIGIN("postmaster", 16), BUILTIN_ORIGIN,
-		    DEFAULT_ORIGIN(2), BUILTIN_ORIGIN } },
-		/* a plain login matches only its own user block */
-		{ "postmaster@c.example", true, 14 * DAY, MP_DELE_DEFER,
-		  36 * 3600, MP_RETRIEVE_NONE, NULL, 0,
-		  { DOMAIN_ORIGIN("c.example", 11),
-		    DOMAIN_ORIGIN("c.example", 12),
-		    DOMAIN_ORIGIN("c.example", 13), BUILTIN_ORIGIN } },
-	};
-	struct mp_policy *policy = load_ok(text);
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < N_ELEMENTS(cases); i++)
-		check_retention(policy, &cases[i]);
-	mp_policy_unref(&policy);
-}
-
-/* Whether pop3_retention applies: only blocks of that section count. */
-static void test_retention_applies(void **state)
-{
-	static const char text[] =
-		"pop3_retention domain on.example {\n"
-		"}\n"
-		"folder_quota {\n"
-		"  folder Trash {\n"
-		"  }\n"
-		"}\n"
-		"folder_quota user u@off.example {\n"
-		"  folder Junk {\n"
-		"    storage = 1M\n"
-		"  }\n"
-		"}\n"
-		"pop3_retention user v@off.example {\n"
-		"  on_dele = hide\n"
-		"}\n";
-	struct mp_policy *policy = load_ok(text);
-	struct mp_retention r;
-
-	(void)state;
-	assert_true(mp_policy_has_retention(policy));
-	assert_true(mp_policy_retention(policy, "x@on.example", &r));
-	assert_int_equal(r.origin[0].scope, MP_ORIGIN_BUILTIN);
-	assert_false(mp_policy_retention(policy, "x@off.example", &r));
-	assert_false(mp_policy_retention(policy, "u@off.example", &r));
-	assert_true(mp_policy_retention(policy, "v@off.example", &r));
-	assert_int_equal(r.on_dele, MP_DELE_HIDE);
-	/* an empty rule block: a rule with no limits */
-	assert_int_equal(mp_policy_folder_rule_count(policy, "x@y.z"), 1);
-	assert_int_equal(mp_policy_folder_rule_count(policy, "u@off.example"), 2);
-	mp_policy_unref(&policy);
-}
-
-static void test_folder_merge(void **state)
-{
-	static const char text[] =
-		/* 1 */ "folder_quota {\n"
-		/* 2 */ "  folder Trash {\n"
-		/* 3 */ "    storage = 100M\n"
-		/* 4 */ "    messages = 1000\n"
-		/* 5 */ "  }\n"
-		/* 6 */ "  folder Archive {\n"
-		/* 7 */ "    storage = 2G\n"
-		/* 8 */ "  }\n"
-		/* 9 */ "}\n"
-		/* 10 */ "folder_quota domain d.example {\n"
-		/* 11 */ "  folder Sent {\n"
-		/* 12 */ "    messages = 20000\n"
-		/* 13 */ "  }\n"
-		/* 14 */ "  folder Trash {\n"
-		/* 15 */ "    storage = 200M\n"
-		/* 16 */ "  }\n"
-		/* 17 */ "}\n"
-		/* 18 */ "folder_quota user vip@d.example {\n"
-		/* 19 */ "  folder Trash {\n"
-		/* 20 */ "    messages = 0\n"
-		/* 21 */ "  }\n"
-		/* 22 */ "  folder Archive {\n"
-		/* 23 */ "    storage = 0\n"
-		/* 24 */ "    scope = subtree\n"
-		/* 25 */ "  }\n"
-		/* 26 */ "  folder Drafts {\n"
-		/* 27 */ "    storage = 1M\n"
-		/* 28 */ "  }\n"
-		/* 29 */ "}\n";
-	static const struct {
-		const char *user;
-		size_t idx;
-		const char *pattern;
-		uint64_t storage, messages;
-		enum mp_folder_scope scope;
-		struct origin_case origin[MP_FOLDER_KEY_COUNT];
-	} cases[] = {
-		{ "a@x.example", 0, "Trash", 100 * M, 1000, FOL,
-		  { DEFAULT_ORIGIN(3), DEFAULT_ORIGIN(4), BUILTIN_ORIGIN } },
-		{ "a@x.example", 1, "Archive", 2 * G, 0, FOL,
-		  { DEFAULT_ORIGIN(7), BUILTIN_ORIGIN, BUILTIN_ORIGIN } },
-		{ "a@d.example", 0, "Trash", 200 * M, 1000, FOL,
-		  { DOMAIN_ORIGIN("d.example", 15), DEFAULT_ORIGIN(4),
-		    BUILTIN_ORIGIN } },
-		{ "a@d.example", 1, "Archive", 2 * G, 0, FOL,
-		  { DEFAULT_ORIGIN(7), BUILTIN_ORIGIN, BUILTIN_ORIGIN } },
-		{ "a@d.example", 2, "Sent", 0, 20000, FOL,
-		  { BUILTIN_ORIGIN, DOMAIN_ORIGIN("d.example", 12),
-		    BUILTIN_ORIGIN } },
-		/* user over domain over default, key by key; 0 lifts */
-		{ "vip@d.example", 0, "Trash", 200 * M, 0, FOL,
-		  { DOMAIN_ORIGIN("d.example", 15),
-		    USER_ORIGIN("vip@d.example", 20), BUILTIN_ORIGIN } },
-		{ "vip@d.example", 1, "Archive", 0, 0, SUB,
-		  { USER_ORIGIN("vip@d.example", 23), BUILTIN_ORIGIN,
-		    USER_ORIGIN("vip@d.example", 24) } },
-		{ "vip@d.example", 2, "Sent", 0, 20000, FOL,
-		  { BUILTIN_ORIGIN, DOMAIN_ORIGIN("d.example", 12),
-		    BUILTIN_ORIGIN } },
-		{ "vip@d.example", 3, "Drafts", M, 0, FOL,
-		  { USER_ORIGIN("vip@d.example", 27), BUILTIN_ORIGIN,
-		    BUILTIN_ORIGIN } },
-	};
-	struct mp_policy *policy = load_ok(text);
-	struct mp_folder_rule rule;
-	unsigned int k;
-	size_t i;
-
-	(void)state;
-	assert_int_equal(mp_policy_folder_rule_count(policy, "a@x.example"), 2);
-	assert_int_equal(mp_policy_folder_rule_count(policy, "a@d.example"), 3);
-	assert_int_equal(mp_policy_folder_rule_count(policy, "vip@d.example"),
-			 4);
-	for (i = 0; i < N_ELEMENTS(cases); i++) {
-		assert_true(mp_policy_folder_rule(policy, cases[i].user,
-						  cases[i].idx, &rule));
-		assert_string_equal(rule.pattern, cases[i].pattern);
-		assert_int_equal(rule.storage, cases[i].storage);
-		assert_int_equal(rule.messages, cases[i].messages);
-		assert_int_equal(rule.scope, cases[i].scope);
-		for (k = 0; k < MP_FOLDER_KEY_COUNT; k++)
-			assert_origin(&rule.origin[k], &cases[i].origin[k],
-				      cases[i].pattern);
-	}
-	mp_policy_unref(&policy);
-}
-
-/* ---- which folder rule wins ---- */
-
-static const char precedence_text[] =
-	"folder_quota {\n"
-	"  folder \"*\" {\n"			/* 0 */
-	"    storage = 1M\n"
-	"  }\n"
-	"  folder \"Projects/%\" {\n"		/* 1 */
-	"    storage = 2M\n"
-	"  }\n"
-	"  folder Projects/apollo {\n"		/* 2 */
-	"    storage = 3M\n"
-	"  }\n"
-	"  folder \"Pro*\" {\n"			/* 3 */
-	"    storage = 4M\n"
-	"  }\n"
-	"  folder \"Projects/*\" {\n"		/* 4 */
-	"    storage = 5M\n"
-	"  }\n"
-	"  folder Archive {\n"			/* 5 */
-	"    storage = 6M\n"
-	"    scope = subtree\n"
-	"  }\n"
-	"  folder \"A*\" {\n"			/* 6 */
-	"    storage = 7M\n"
-	"    scope = subtree\n"
-	"  }\n"
-	"  folder \"%/2024\" {\n"		/* 7 */
-	"    storage = 8M\n"
-	"  }\n"
-	"  folder \"*/2024\" {\n"		/* 8 */
-	"    storage = 9M\n"
-	"    scope = subtree\n"
-	"  }\n"
-	"  folder INBOX {\n"			/* 9 */
-	"    storage = 10M\n"
-	"    scope = subtree\n"
-	"  }\n"
-	"  folder \"x%\" {\n"			/* 10 */
-	"    storage = 11M\n"
-	"  }\n"
-	"  folder \"%x\" {\n"			/* 11 */
-	"    storage = 12M\n"
-	"  }\n"
-	"}\n";
-
-static const struct folder_case precedence_cases[] = {
-	/* literal beats wildcard for the same root */
-	{ "u@e.example", "Projects/apollo", '/', 1,
-	  { { "Projects/apollo", "Projects/apollo", 3 * M, 0, FOL } } },
-	/* more literal bytes: "Projects/%" and "Projects/" + '*' have 9,
-	   "Pro*" 3, "*" none; between equals, the earlier rule */
-	{ "u@e.example", "Projects/gemini", '/', 1,
-	  { { "Projects/%", "Projects/gemini", 2 * M, 0, FOL } } },
-	{ "u@e.example", "Projects/gemini/docs", '/', 1,
-	  { { "Projects/*", "Projects/gemini/docs", 5 * M, 0, FOL } } },
-	{ "u@e.example", "Pro", '/', 1,
-	  { { "Pro*", "Pro", 4 * M, 0, FOL } } },
-	{ "u@e.example", "Other", '/', 1,
-	  { { "*", "Other", 1 * M, 0, FOL } } },
-	/* several roots, deepest first: the folder's own, then the
-	   subtree of an ancestor (Archive beats A* there) */
-	{ "u@e.example", "Archive/2024", '/', 2,
-	  { { "%/2024", "Archive/2024", 8 * M, 0, FOL },
-	    { "Archive", "Archive", 6 * M, 0, SUB } } },
-	/* A* as a subtree roots at the highest match: Ab */
-	{ "u@e.example", "Ab/c/2024", '/', 2,
-	  { { "*/2024", "Ab/c/2024", 9 * M, 0, SUB },
-	    { "A*", "Ab", 7 * M, 0, SUB } } },
-	{ "u@e.example", "Ab/2024/x", '/', 3,
-	  { { "*", "Ab/2024/x", 1 * M, 0, FOL },
-	    { "*/2024", "Ab/2024", 9 * M, 0, SUB },
-	    { "A*", "Ab", 7 * M, 0, SUB } } },
-	/* INBOX is case-insensitive, also as a subtree root */
-	{ "u@e.example", "inbox/Sub", '/', 2,
-	  { { "*", "inbox/Sub", 1 * M, 0, FOL },
-	    { "INBOX", "inbox", 10 * M, 0, SUB } } },
-	{ "u@e.example", "Inbox", '/', 1,
-	  { { "INBOX", "Inbox", 10 * M, 0, SUB } } },
-	/* equal literal bytes, both wildcards: the earlier rule */
-	{ "u@e.example", "xx", '/', 1,
-	  { { "x%", "xx", 11 * M, 0, FOL } } },
-	/* a separator of NUL: subtree rules see only the name itself */
-	{ "u@e.example", "Archive/2024", '\0', 1,
-	  { { "%/2024", "Archive/2024", 8 * M, 0, FOL } } },
-};
-
-static void test_folder_precedence(void **state)
-{
-	struct mp_policy *policy = load_ok(precedence_text);
-	struct mp_folder_match matches[2];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < N_ELEMENTS(precedence_cases); i++)
-		check_folder(policy, &precedence_cases[i]);
-	/* max below the count: fills max, returns the count */
-	assert_int_equal(mp_policy_folder_match(policy, "u", "Ab/2024/x", '/',
-						matches, 1), 3);
-	assert_string_equal(matches[0].rule.pattern, "*");
-	assert_int_equal(mp_policy_folder_match(policy, "u", "Ab/2024/x", '/',
-						NULL, 0), 3);
-	assert_int_equal(mp_policy_folder_match(policy, "u", NULL, '/',
-						matches, 2), 0);
-	mp_policy_unref(&policy);
-}
-
-/* The matcher takes shortcuts (literal prefixes, bisection over the
-   ancestors of * patterns, one candidate for % patterns); each must
-   give what trying every ancestor with the plain wildcard gives. */
-static void random_string(char *buf, size_t max, const char *alphabet,
-			  unsigned int *seed)
-{
-	static const char *const heads[] = { "", "", "", "INBOX", "inbox",
-					     "Inbox" };
-	size_t n = (size_t)(rand_r(seed) % (int)max), alen = strlen(alphabet);
-	size_t i, len;
-
-	strcpy(buf, heads[rand_r(seed) % 6]);
-	len = strlen(buf);
-	for (i = 0; i < n; i++)
-		buf[len++] = alphabet[rand_r(seed) % (int)alen];
-	buf[len] = '\0';
-}
-
-static void test_folder_match_differential(void **state)
-{
-	char pattern[32], folder[64], text[256];
-	struct mp_folder_match match;
-	struct mp_wildcard *wc;
-	struct mp_policy *policy;
-	const char *error;
-	unsigned int seed = 1, round;
-	size_t n, p, len, want;
-	char sep;
-	int scope;
-
-	(void)state;
-	for (round = 0; round < 20000; round++) {
-		random_string(pattern, 8, "ab/.*%", &seed);
-		if (pattern[0] == '\0')
-			continue;
-		random_string(folder, 14, "ab/.", &seed);
-		sep = rand_r(&seed) % 2 ? '/' : '.';
-		scope = rand_r(&seed) % 2;
-		snprintf(text, sizeof(text), "folder_quota {\n  folder \"%s\" {"
-			 "\n    scope = %s\n  }\n}\n", pattern,
-			 mp_folder_scope_name(scope));
-		policy = load_ok(text);
-		assert_int_equal(mp_wildcard_compile(NULL, pattern, &wc,
-						     &error), 0);
-		/* the oracle: the shortest ancestor (subtree) or the name */
-		len = strlen(folder);
-		want = SIZE_MAX;
-		for (p = 1; p <= len; p++) {
-			if (scope == MP_FOLDER_SCOPE_FOLDER && p < len)
-				continue;
-			if (p < len && folder[p] != sep)
-				continue;
-			if (mp_wildcard_match_n(wc, folder, p, sep)) {
-				want = p;
-				break;
-			}
-		}
-		n = mp_policy_folder_match(policy, "u", folder, sep, &match, 1);
-		if (n != (want != SIZE_MAX ? 1 : 0) ||
-		    (n == 1 && match.root_len != want))
-			fail_msg("pattern \"%s\" %s, folder \"%s\" sep %c: %zu "
-				 "match(es) root %zu, expected root %zu",
-				 pattern, mp_folder_scope_name(scope), folder,
-				 sep, n, n == 1 ? match.root_len : 0, want);
-		mp_wildcard_free(NULL, &wc);
-		mp_policy_unref(&policy);
-	}
-}
-
-/* Client-chosen folder names must not make matching slow: a deep
-   folder against subtree rules of each kind. */
-static void test_folder_match_deep(void **state)
-{
-	static const char text[] =
-		"folder_quota {\n"
-		"  folder \"a*\" {\n    scope = subtree\n  }\n"
-		"  folder \"*b*\" {\n    scope = subtree\n  }\n"
-		"  folder \"%/%/%/x\" {\n    scope = subtree\n  }\n"
-		"  folder \"*/a/x\" {\n    scope = subtree\n  }\n"
-		"}\n";
-	struct mp_policy *policy = load_ok(text);
-	struct mp_folder_match matches[4];
-	size_t len = 60000, i;
-	char *folder = malloc(len + 1);
-	struct timespec t0, t1;
-	double ms;
-
-	(void)state;
-	for (i = 0; i < len; i++)
-		folder[i] = i % 2 ? '/' : 'a';
-	folder[len] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* a* roots at "a"; *b* never matches; %/%/%/x has one candidate;
-	   "* /a/x" is tried only where the tail fits: never */
-	assert_int_equal(mp_policy_folder_match(policy, "u", folder, '/',
-						matches, 4), 1);
-	assert_int_equal(matches[0].root_len, 1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	if (ms > 200)
-		fail_msg("deep folder took %.1f ms", ms);
-	free(folder);
-	mp_policy_unref(&policy);
-}
-
 /* ---- host overrides ---- */
 
 static void test_retention_set(void **state)
@@ -1090,14 +522,14 @@ static void test_retention_set(void **state)
 	mp_policy_retention(policy, "alice@example.com", &r);
 	assert_int_equal(mp_retention_set(&r, "keep_after_retrieval", "90d",
 					  &error), 0);
-	assert_int_equal(r.keep_after_retrieval, 90 * DAY);
+	assert_int_equal(r.keep_after_retrieval, 90 * PT_DAY);
 	assert_int_equal(r.origin[0].scope, MP_ORIGIN_OVERRIDE);
 	assert_null(r.origin[0].selector);
 	assert_int_equal(r.origin[0].line, 0);
 	assert_int_equal(mp_retention_set(&r, "on_dele", "defer  3d", &error),
 			 0);
 	assert_int_equal(r.on_dele, MP_DELE_DEFER);
-	assert_int_equal(r.dele_defer_secs, 3 * DAY);
+	assert_int_equal(r.dele_defer_secs, 3 * PT_DAY);
 	assert_int_equal(mp_retention_set(&r, "on_dele", "hide", &error), 0);
 	assert_int_equal(r.dele_defer_secs, 0);
 	assert_int_equal(mp_retention_set(&r, "on_retrieve", value, &error), 0);
@@ -1130,7 +562,7 @@ static void test_folder_rule_set(void **state)
 	(void)state;
 	assert_true(mp_policy_folder_rule(*state, "a@example.org", 0, &rule));
 	assert_int_equal(mp_folder_rule_set(&rule, "storage", "1G", &error), 0);
-	assert_int_equal(rule.storage, G);
+	assert_int_equal(rule.storage, PT_G);
 	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].scope,
 			 MP_ORIGIN_OVERRIDE);
 	assert_int_equal(mp_folder_rule_set(&rule, "messages", "10", &error),
@@ -1156,7 +588,7 @@ static void test_folder_rule_set(void **state)
 
 static void test_refcount(void **state)
 {
-	struct mp_policy *policy = load_ok("milter {\n}\n"), *second;
+	struct mp_policy *policy = policy_test_load("milter {\n}\n"), *second;
 
 	(void)state;
 	second = mp_policy_ref(policy);
@@ -1234,7 +666,7 @@ static void test_files(void **state)
 	assert_true(mp_policy_is_stale(policy));
 	mp_policy_unref(&policy);
 
-	from_string = load_ok("");
+	from_string = policy_test_load("");
 	assert_false(mp_policy_is_stale(from_string));
 	assert_string_equal(mp_policy_name(from_string), "t.conf");
 	mp_policy_unref(&from_string);
@@ -1272,11 +704,11 @@ static void *reader_thread(void *arg)
 		mp_policy_retention(policy, i % 2 ? "ceo@example.org" :
 				    "bob@EXAMPLE.org", &r);
 		if (r.keep_after_retrieval !=
-		    (i % 2 ? MP_DURATION_NEVER : 7 * DAY))
+		    (i % 2 ? MP_DURATION_NEVER : 7 * PT_DAY))
 			reader->failures++;
 		if (mp_policy_folder_match(policy, "bob@example.org",
 					   "Archive/2024", '/', matches, 4) != 1 ||
-		    matches[0].rule.storage != 5 * G)
+		    matches[0].rule.storage != 5 * PT_G)
 			reader->failures++;
 		if (mp_policy_listener_find(policy, NULL, 465) == NULL)
 			reader->failures++;
@@ -1294,7 +726,7 @@ static void test_threads(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(mp_policy_load_file(NULL, sample(), &policy, &error),
+	assert_int_equal(mp_policy_load_file(NULL, policy_test_sample(), &policy, &error),
 			 0);
 	for (i = 0; i < N_ELEMENTS(threads); i++) {
 		/* each reader owns a reference, taken before it starts */
@@ -1329,12 +761,6 @@ int main(void)
 		cmocka_unit_test(test_sample_variants),
 		cmocka_unit_test(test_not_terminated),
 		cmocka_unit_test(test_embedded_nul),
-		cmocka_unit_test(test_inheritance),
-		cmocka_unit_test(test_retention_applies),
-		cmocka_unit_test(test_folder_merge),
-		cmocka_unit_test(test_folder_precedence),
-		cmocka_unit_test(test_folder_match_differential),
-		cmocka_unit_test(test_folder_match_deep),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_threads),

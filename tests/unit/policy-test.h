@@ -1,0 +1,79 @@
+#ifndef MAILPOLICY_TESTS_POLICY_TEST_H
+#define MAILPOLICY_TESTS_POLICY_TEST_H
+
+/* policy-test.h: what the policy tests (test-policy*.c) share: the
+ * sample file, loading a text that must load, and table checks of
+ * retention and folder answers with their origins. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mailpolicy/policy.h"
+
+#define PT_K 1024ULL
+#define PT_M (1024ULL * 1024)
+#define PT_G (1024ULL * 1024 * 1024)
+#define PT_DAY (24ULL * 3600)
+
+/* $MP_SRCDIR/packaging/mailpolicy.conf (static buffer). */
+const char *policy_test_sample(void);
+/* The whole file, NUL-terminated (malloc()ed); fails the test on error. */
+char *policy_test_read_file(const char *path, size_t *size_r);
+/* Loads text named "t.conf"; fails the test with the error if it does
+   not load. */
+struct mp_policy *policy_test_load(const char *text);
+
+struct origin_case {
+	enum mp_origin_scope scope;
+	const char *selector;
+	unsigned int line;
+};
+
+#define BUILTIN_ORIGIN { MP_ORIGIN_BUILTIN, NULL, 0 }
+#define DEFAULT_ORIGIN(l) { MP_ORIGIN_DEFAULT, NULL, l }
+#define DOMAIN_ORIGIN(d, l) { MP_ORIGIN_DOMAIN, d, l }
+#define USER_ORIGIN(u, l) { MP_ORIGIN_USER, u, l }
+
+void policy_test_assert_origin(const struct mp_origin *origin,
+			       const struct origin_case *expected,
+			       const char *what);
+
+struct retention_case {
+	const char *user;
+	bool applies;
+	uint64_t keep;
+	enum mp_dele_action dele;
+	uint64_t defer;
+	enum mp_retrieve_action retrieve;
+	const char *mailbox;
+	uint64_t max_size;
+	struct origin_case origin[MP_RETENTION_KEY_COUNT];
+};
+
+void policy_test_check_retention(const struct mp_policy *policy,
+				 const struct retention_case *c);
+
+struct match_case {
+	const char *pattern;
+	const char *root;
+	uint64_t storage, messages;
+	enum mp_folder_scope scope;
+};
+
+/* mp_policy_folder_match(user, folder, separator) gives count matches,
+   the first (up to 3) as listed, deepest root first. */
+struct folder_case {
+	const char *user, *folder;
+	char separator;
+	size_t count;
+	struct match_case match[3];
+};
+
+void policy_test_check_folder(const struct mp_policy *policy,
+			      const struct folder_case *c);
+
+#define SUB MP_FOLDER_SCOPE_SUBTREE
+#define FOL MP_FOLDER_SCOPE_FOLDER
+
+#endif
