@@ -119,6 +119,10 @@ static int parse_line(struct policy_build *build, struct policy_errctx *ctx,
 		if (t[i].type == POLICY_TOKEN_LBRACE)
 			return parse_open(build, ctx, t, n, stack, depth);
 	}
+	if (t[0].type == POLICY_TOKEN_EQUALS) {
+		return policy_error(ctx, t[0].line, t[0].col,
+				    "missing key before '='");
+	}
 	if (n >= 2 && t[1].type == POLICY_TOKEN_EQUALS) {
 		if (t[0].type != POLICY_TOKEN_WORD) {
 			return policy_error(ctx, t[0].line, t[0].col,
@@ -133,10 +137,6 @@ static int parse_line(struct policy_build *build, struct policy_errctx *ctx,
 		if (check_plain(ctx, t + 2, n - 2, "in a value") < 0)
 			return -1;
 		return policy_build_assign(build, *depth, &t[0], &t[2], n - 2);
-	}
-	if (t[0].type == POLICY_TOKEN_EQUALS) {
-		return policy_error(ctx, t[0].line, t[0].col,
-				    "missing key before '='");
 	}
 	if (n == 1) {
 		return policy_error(ctx, t[0].line, t[0].col + t[0].raw_len,

@@ -101,7 +101,8 @@ int mp_policy_load_string(const struct mp_env *env, const char *name,
 	if (error_r == NULL)
 		error_r = &dummy;
 	memset(error_r, 0, sizeof(*error_r));
-	return policy_load(mp_env_or_default(env), name, data, size, NULL,
+	return policy_load(mp_env_or_default(env),
+			   name != NULL ? name : "(string)", data, size, NULL,
 			   policy_r, error_r);
 }
 

@@ -116,6 +116,8 @@ static const struct error_case cases[] = {
 	  "1:12: missing '{' at the end of the line"),
 	E("missing key", "milter {\n  = enforce\n}\n",
 	  "2:3: missing key before '='"),
+	E("two equals", "milter {\n  = = x\n}\n",
+	  "2:3: missing key before '='"),
 	E("quoted key", "milter {\n  \"mode\" = enforce\n}\n",
 	  "2:3: a key cannot be a quoted string (\"mode\")"),
 	E("equals in value", "milter {\n  audit_header = a=b\n}\n",
