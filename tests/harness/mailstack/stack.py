@@ -59,6 +59,7 @@ class Stack(MailOps):
         self.paths = Paths(inner, self.platform.host_path(inner))
         self.ports = ports_for(self.platform.port_base)
         self.accounts = list(DEFAULT_ACCOUNTS)
+        self._users_mtime = 0
         self.marker = self.paths.inner + "/"
         self.state = self._load_state()
 
@@ -202,17 +203,27 @@ class Stack(MailOps):
     def write_users(self, accounts=None):
         """(Re)write the passwd-file and Postfix's list of existing addresses.
         Dovecot re-reads the passwd-file when it changes; Postfix holds its
-        texthash map in memory, so a running Postfix is reloaded."""
+        texthash map in memory, so a running Postfix is restarted."""
         if accounts is not None:
             self.accounts = list(accounts)
-        self._write("etc/dovecot/users",
-                    dovecot_conf.passwd_file(self.accounts, self.paths.i("mail")), 0o640)
-        os.chown(self.paths.h("etc", "dovecot", "users"), 0, self._gid("dovecot"))
+        users = self._write("etc/dovecot/users",
+                            dovecot_conf.passwd_file(self.accounts, self.paths.i("mail")), 0o640)
+        os.chown(users, 0, self._gid("dovecot"))
         self._write("etc/postfix/virtual_mailboxes", postfix_conf.virtual_mailboxes(self.accounts),
                     backdate=True)
         self.state["accounts"] = [a.address for a in self.accounts]
+        if "dovecot" in self.running():
+            self._wait_dovecot_rereads(users)
         if "postfix" in self.running():
-            self.postfix("reload")
+            self._reconfigure_postfix()
+
+    def _wait_dovecot_rereads(self, path):
+        """Dovecot's passwd-file driver looks at the file's mtime and size at most
+        once a second: give the new file an mtime of its own and let a second pass."""
+        new = max(int(time.time()), int(self._users_mtime) + 1)
+        os.utime(path, (new, new))
+        self._users_mtime = new
+        time.sleep(max(0.0, new + 1 - time.time()) + 0.05)
 
     def _gid(self, group):
         """A group's id as the platform sees it (its /etc/group)."""
@@ -401,8 +412,13 @@ class Stack(MailOps):
         self._write("etc/postfix/master.cf", postfix_conf.master_cf(self.ports), backdate=True)
 
     def _reconfigure_postfix(self):
-        self._write_postfix_conf()
-        self.postfix("reload")
+        """Restart Postfix with a new config (milter added or gone, accounts changed).
+        Not `postfix reload`: old smtpd processes would still take a connection or
+        two with the old settings."""
+        self._stop_part("postfix")
+        checks = self._start_postfix()
+        self._save_state()
+        probe.wait_ready(checks, READY_TIMEOUT, self.log_tail)
 
     def _start_postfix(self):
         self._write_postfix_conf()
@@ -492,27 +508,31 @@ class Stack(MailOps):
         parts = list(PARTS) if parts is None else list(parts)
         killed = []
         for part in reversed(START_ORDER):
-            if part not in parts:
-                continue
-            pid = self.state["pids"].get(part)
-            if procs.alive(pid):
-                sid = procs.session_id(pid)
-                # libmilter may take ~5 s to leave after SIGTERM; the others are quick.
-                killed += procs.terminate([pid], grace=3.0 if part == "milter" else 10.0)
-                # Children still holding the master's listening sockets (smtpd, *-login)
-                # would keep the ports busy for a restart.
-                members = [p for p, _ in procs.session_members(sid)] if sid == pid else []
-                if procs.wait_gone(members, 2.0):
-                    killed += procs.terminate(members, grace=1.0)
-            self.state["pids"].pop(part, None)
-            if part in self.state.get("parts", []):
-                self.state["parts"].remove(part)
+            if part in parts:
+                killed += self._stop_part(part)
+                if part in self.state.get("parts", []):
+                    self.state["parts"].remove(part)
         if os.path.isdir(self.paths.host):
             if "milter" in parts and "postfix" in self.running():
                 self._reconfigure_postfix()
             self._save_state()
         if teardown and not self.running():
             killed += self.cleanup()
+        return killed
+
+    def _stop_part(self, part):
+        """End one part by its PID, and what is left of its master's session."""
+        killed = []
+        pid = self.state["pids"].pop(part, None)
+        if procs.alive(pid):
+            sid = procs.session_id(pid)
+            # libmilter may take ~5 s to leave after SIGTERM; the others are quick.
+            killed += procs.terminate([pid], grace=3.0 if part == "milter" else 10.0)
+            # Children still holding the master's listening sockets (smtpd, *-login)
+            # would keep the ports busy for a restart.
+            members = [p for p, _ in procs.session_members(sid)] if sid == pid else []
+            if procs.wait_gone(members, 2.0):
+                killed += procs.terminate(members, grace=1.0)
         return killed
 
     def leftovers(self):
