@@ -31,9 +31,10 @@ class MailOps:
         return self.paths.h("mail", a.domain, a.local)
 
     def reset(self, accounts=None, policy_text=None):
-        """A fresh state for the next test, without restarting the servers:
-        empty queue, users logged out, mail directories wiped, default users and
-        the session's policy back, Redis emptied."""
+        """A fresh state for the next test, without restarting Dovecot: empty
+        queue, users logged out, mail directories wiped, the default accounts
+        (or `accounts`) and the session's policy back, Redis emptied. Changing
+        the accounts restarts Postfix and takes up to a second more."""
         running = self.running()
         if "postfix" in running:
             self.cmd(["postsuper", "-c", self.postfix_dir(), "-d", "ALL"], check=False)
