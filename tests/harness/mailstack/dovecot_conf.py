@@ -34,6 +34,73 @@ def _plugin_lists(plugins):
             per_proto[proto] += [p for p in spec["needs"] if p not in top] + [name]
     return top, per_proto
 
+# The same in both dialects: folders, listeners, the auth socket for Postfix.
+_SHARED = """\
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+}
+
+service imap-login {
+  inet_listener imap {
+    port = %(imap)d
+  }
+  inet_listener imaps {
+    port = %(imaps)d
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = %(pop3)d
+  }
+  inet_listener pop3s {
+    port = %(pop3s)d
+    ssl = yes
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    port = %(lmtp)d
+  }
+}
+%(extra_services)sservice auth {
+  unix_listener auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+"""
+
+_SUBMISSION_OFF = """\
+# Not in protocols; its 2.4 defaults (587, 465) stay closed all the same.
+service submission-login {
+  inet_listener submission {
+    port = 0
+  }
+  inet_listener submissions {
+    port = 0
+  }
+}
+"""
+
+
+def _shared(ports, extra_services=""):
+    return _SHARED % dict(ports, extra_services=extra_services)
+
 
 def dovecot23(p, ports, plugins, policy_path, extra=""):
     """dovecot.conf for Dovecot 2.3. p: Paths; ports: name -> port; plugins: our plugin names."""
@@ -87,54 +154,7 @@ userdb {{
   args = username_format=%Lu {users}
 }}
 
-namespace inbox {{
-  inbox = yes
-  separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-  }}
-}}
-
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = {imaps}
-    ssl = yes
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = {pop3s}
-    ssl = yes
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp}
-  }}
-}}
-service auth {{
-  unix_listener auth-postfix {{
-    mode = 0660
-    user = postfix
-    group = postfix
-  }}
-}}
-
+{shared}
 plugin {{
   mailpolicy_config = {policy}
   quota = count:User quota
@@ -150,6 +170,7 @@ plugin {{
         log=p.i("log", "dovecot.log"), cert=p.i("etc", "ssl", "cert.pem"),
         key=p.i("etc", "ssl", "key.pem"), uid=MAIL_UID, plugin_dir=p.i("modules"),
         top=" ".join(top), users=p.i("etc", "dovecot", "users"), policy=policy_path,
+        shared=_shared(ports),
         proto_blocks="\n".join(proto_blocks), extra=extra, **ports)
 
 
@@ -217,63 +238,7 @@ userdb passwd-file {{
   passwd_file_path = {users}
 }}
 
-namespace inbox {{
-  inbox = yes
-  separator = /
-  mailbox Drafts {{
-    special_use = \\Drafts
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-  }}
-}}
-
-service imap-login {{
-  inet_listener imap {{
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = {imaps}
-    ssl = yes
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = {pop3s}
-    ssl = yes
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    port = {lmtp}
-  }}
-}}
-# Not in protocols; its 2.4 defaults (587, 465) stay closed all the same.
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-  inet_listener submissions {{
-    port = 0
-  }}
-}}
-service auth {{
-  unix_listener auth-postfix {{
-    mode = 0660
-    user = postfix
-    group = postfix
-  }}
-}}
-
+{shared}
 # The user's whole quota: a per-user value comes from the passwd-file as
 # userdb_quota_storage_size; it must stay at top level to be overridable.
 quota_storage_size = 100M
@@ -290,6 +255,7 @@ quota "User quota" {{
         log=p.i("log", "dovecot.log"), cert=p.i("etc", "ssl", "cert.pem"),
         key=p.i("etc", "ssl", "key.pem"), uid=MAIL_UID, plugin_dir=p.i("modules"),
         top_plugins=_plugin_block(top, 0), users=p.i("etc", "dovecot", "users"),
+        shared=_shared(ports, _SUBMISSION_OFF),
         policy_line=policy_line, proto_blocks="\n".join(proto_blocks), extra=extra, **ports)
 
 
