@@ -7,7 +7,8 @@
  * succeeds, and then lookups run with users, folders and ports that
  * include hostile bytes taken from the input itself: every answer must
  * be internally consistent (roots are prefixes at separators, matches
- * come deepest first, listeners found by port own that port). */
+ * come deepest first, listeners found by port own that port), and the
+ * host-override setters take the same bytes. */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -79,6 +80,8 @@ static void check_lookups(const struct mp_policy *policy,
 	};
 	const struct mp_listener *listener;
 	struct mp_retention retention;
+	struct mp_folder_rule rule;
+	const char *error;
 	char hostile[256];
 	size_t i, j, n;
 	uint16_t port;
@@ -109,6 +112,20 @@ static void check_lookups(const struct mp_policy *policy,
 		}
 		check_folder(policy, user, hostile, '/');
 		check_folder(policy, user, hostile, hostile[0]);
+	}
+
+	/* host overrides take the same hostile bytes */
+	if (mp_retention_set(&retention, "on_retrieve", hostile, &error) == 0 &&
+	    retention.on_retrieve == MP_RETRIEVE_MOVE &&
+	    (retention.retrieve_mailbox < hostile ||
+	     retention.retrieve_mailbox >= hostile + sizeof(hostile)))
+		abort();
+	(void)mp_retention_set(&retention, "on_dele", hostile, &error);
+	(void)mp_retention_set(&retention, "keep_after_retrieval", hostile,
+			       &error);
+	if (mp_policy_folder_rule(policy, hostile, 0, &rule)) {
+		(void)mp_folder_rule_set(&rule, "storage", hostile, &error);
+		(void)mp_folder_rule_set(&rule, "scope", hostile, &error);
 	}
 
 	port = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 25;
