@@ -154,6 +154,7 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration STACK=debian12
+	$(MAKE) integration STACK=debian13
 
 # ---- dependencies (Debian 12) ----
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev libcmocka-dev libssl-dev \
