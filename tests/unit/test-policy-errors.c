@@ -251,6 +251,27 @@ static const struct error_case cases[] = {
 	  " {\n}\n",
 	  "1:23: invalid domain \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaa...\": label longer than 63 bytes"),
+	E("empty domain", "pop3_retention domain \"\" {\n}\n",
+	  "1:23: invalid domain \"\": empty"),
+	E("domain too long",
+	  "pop3_retention domain "
+	  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
+	  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
+	  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
+	  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.ab {\n}\n",
+	  "1:23: invalid domain \"a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
+	  "a.a.a.a.a.a.a.a....\": longer than 253 bytes"),
+	E("ipv6 host", "milter {\n  rate_store = redis://[::g]\n}\n",
+	  "2:16: rate_store \"redis://[::g]\": invalid IPv6 address in "
+	  "brackets"),
+	E("long header name",
+	  "milter {\n  audit_header = "
+	  "X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "\n}\n",
+	  "2:18: audit_header \"X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaa...\": header name longer than 76 characters"),
+	E("socket port word", "milter {\n  socket = inet:@host\n}\n",
+	  "2:12: socket \"inet:@host\": invalid port (use inet:PORT@HOST)"),
 	E("empty local part", "pop3_retention user @example.org {\n}\n",
 	  "1:21: invalid user \"@example.org\": empty local part"),
 	E("empty domain part", "pop3_retention user bob@ {\n}\n",

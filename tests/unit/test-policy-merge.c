@@ -422,6 +422,53 @@ static void test_folder_match_deep(void **state)
 	mp_policy_unref(&policy);
 }
 
+/* Thousands of scopes: the tables grow, the arena chains big chunks,
+   and every user still finds its own block and its domain's. */
+static void test_many_scopes(void **state)
+{
+	size_t size = 4 << 20, len = 0;
+	char *text = malloc(size), user[64];
+	struct mp_folder_match match;
+	struct mp_policy *policy;
+	struct mp_retention r;
+	unsigned int i;
+
+	(void)state;
+	len += (size_t)snprintf(text + len, size - len,
+				"folder_quota {\n  folder Archive {\n"
+				"    storage = 1G\n    scope = subtree\n  }\n}\n");
+	for (i = 0; i < 2000; i++) {
+		len += (size_t)snprintf(text + len, size - len,
+					"pop3_retention domain D%u.Example {\n"
+					"  keep_after_retrieval = %ud\n}\n",
+					i, i + 1);
+	}
+	for (i = 0; i < 20000; i++) {
+		len += (size_t)snprintf(text + len, size - len,
+					"folder_quota user u%u@d%u.example {\n"
+					"  folder Archive {\n    storage = %uM\n"
+					"  }\n}\n", i, i % 2000, i + 1);
+	}
+	policy = policy_test_load(text);
+	for (i = 0; i < 20000; i++) {
+		snprintf(user, sizeof(user), "u%u@D%u.EXAMPLE", i, i % 2000);
+		assert_true(mp_policy_retention(policy, user, &r));
+		assert_int_equal(r.keep_after_retrieval,
+				 (uint64_t)(i % 2000 + 1) * PT_DAY);
+		assert_int_equal(mp_policy_folder_match(policy, user,
+							"Archive/x", '/',
+							&match, 1), 1);
+		assert_int_equal(match.rule.storage, (uint64_t)(i + 1) * PT_M);
+		assert_int_equal(match.rule.origin[MP_FOLDER_SCOPE].scope,
+				 MP_ORIGIN_DEFAULT);
+	}
+	assert_int_equal(mp_policy_folder_match(policy, "nobody@d1.example",
+						"Archive", '/', &match, 1), 1);
+	assert_int_equal(match.rule.storage, PT_G);
+	mp_policy_unref(&policy);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_folder_precedence),
 		cmocka_unit_test(test_folder_match_differential),
 		cmocka_unit_test(test_folder_match_deep),
+		cmocka_unit_test(test_many_scopes),
 	};
 
 	return cmocka_run_group_tests_name("policy-merge", tests, NULL, NULL);

@@ -328,6 +328,98 @@ static void test_sample_milter(void **state)
 	assert_int_equal(m->origin[MP_MILTER_SOCKET].line, 67);
 }
 
+/* The forms each milter key takes, beyond the sample's. */
+static void test_milter_values(void **state)
+{
+	static const struct {
+		const char *socket, *store;
+		enum mp_rate_store_kind kind;
+		const char *host;
+		uint16_t port;
+		unsigned int db;
+	} cases[] = {
+		{ "unix:/run/mailpolicy/milter.sock", "redis://127.0.0.1:6379/2",
+		  MP_RATE_STORE_REDIS, "127.0.0.1", 6379, 2 },
+		{ "local:/run/m.sock", "redis://redis.example", MP_RATE_STORE_REDIS,
+		  "redis.example", 6379, 0 },
+		{ "/run/m.sock", "redis://[2001:db8::1]:6380/15",
+		  MP_RATE_STORE_REDIS, "2001:db8::1", 6380, 15 },
+		{ "inet6:8893@[::1]", "redis://r1/3", MP_RATE_STORE_REDIS, "r1",
+		  6379, 3 },
+		{ "inet:8893", "redis://r_1.example:1", MP_RATE_STORE_REDIS,
+		  "r_1.example", 1, 0 },
+		{ "inet:1@localhost", "memory", MP_RATE_STORE_MEMORY, NULL,
+		  6379, 0 },
+	};
+	const struct mp_milter_settings *m;
+	struct mp_policy *policy;
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		snprintf(text, sizeof(text),
+			 "milter {\n  socket = %s\n  rate_store = %s\n"
+			 "  audit_header = \"\"\n"
+			 "  hmac_key_file = \"/etc/mail policy/audit.key\"\n"
+			 "  unknown_listener = reject\n  mode = report\n"
+			 "  rate_store_failure = tempfail\n}\n",
+			 cases[i].socket, cases[i].store);
+		policy = policy_test_load(text);
+		m = mp_policy_milter(policy);
+		assert_string_equal(m->socket, cases[i].socket);
+		assert_string_equal(m->rate_store_url, cases[i].store);
+		assert_int_equal(m->rate_store, cases[i].kind);
+		if (cases[i].host == NULL)
+			assert_null(m->redis_host);
+		else
+			assert_string_equal(m->redis_host, cases[i].host);
+		assert_int_equal(m->redis_port, cases[i].port);
+		assert_int_equal(m->redis_db, cases[i].db);
+		assert_string_equal(m->audit_header, "");
+		assert_string_equal(m->hmac_key_file,
+				    "/etc/mail policy/audit.key");
+		assert_int_equal(m->unknown_listener, MP_VERDICT_REJECT);
+		assert_int_equal(m->mode, MP_MODE_REPORT);
+		assert_int_equal(m->rate_store_failure, MP_VERDICT_TEMPFAIL);
+		assert_int_equal(m->origin[MP_MILTER_RATE_STORE].line, 3);
+		mp_policy_unref(&policy);
+	}
+}
+
+/* Many listeners (the array grows), found by label and by port. */
+static void test_many_listeners(void **state)
+{
+	char text[16384];
+	const struct mp_listener *l;
+	struct mp_policy *policy;
+	size_t len = 0, i;
+	char label[32];
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"listener \"l %zu\" {\n  ports = %zu %zu\n"
+					"}\n", i, 1000 + i, 2000 + i);
+	}
+	policy = policy_test_load(text);
+	assert_int_equal(mp_policy_listener_count(policy), 100);
+	for (i = 0; i < 100; i++) {
+		snprintf(label, sizeof(label), "l %zu", i);
+		l = mp_policy_listener_find(policy, label, 0);
+		assert_non_null(l);
+		assert_ptr_equal(mp_policy_listener_at(policy, i), l);
+		assert_ptr_equal(mp_policy_listener_find(policy, NULL,
+							 (uint16_t)(1000 + i)), l);
+		assert_ptr_equal(mp_policy_listener_find(policy, NULL,
+							 (uint16_t)(2000 + i)), l);
+		assert_int_equal(l->line, 1 + 3 * i);
+	}
+	assert_null(mp_policy_listener_find(policy, NULL, 1100));
+	assert_null(mp_policy_listener_find(policy, NULL, 999));
+	mp_policy_unref(&policy);
+}
+
 /* ---- files that configure nothing, and byte-level edge cases ---- */
 
 static void assert_builtin(const struct mp_policy *policy)
@@ -757,6 +849,8 @@ int main(void)
 		cmocka_unit_test(test_folder_rule_set),
 	};
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_milter_values),
+		cmocka_unit_test(test_many_listeners),
 		cmocka_unit_test(test_empty_files),
 		cmocka_unit_test(test_sample_variants),
 		cmocka_unit_test(test_not_terminated),
