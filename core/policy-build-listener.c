@@ -122,7 +122,7 @@ static int assign_ports(struct mp_policy *policy, struct policy_errctx *ctx,
 	const struct mp_listener *owner;
 	const char *error;
 	uint16_t *ports, port;
-	char buf[200];
+	char buf[200], clip[80];
 	size_t i, j;
 
 	ports = policy_arena_alloc(&policy->arena, count * sizeof(*ports));
@@ -140,8 +140,9 @@ static int assign_ports(struct mp_policy *policy, struct policy_errctx *ctx,
 		if ((bitmap[port / 8] & (1u << (port % 8))) != 0) {
 			owner = port_owner(policy, port);
 			snprintf(buf, sizeof(buf),
-				 "already used by listener %.64s (line %u)",
-				 owner != NULL ? owner->label : "?",
+				 "already used by listener %s (line %u)",
+				 policy_clip(owner != NULL ? owner->label : "?",
+					     clip),
 				 owner != NULL ? owner->line : 0);
 			return policy_word_error(ctx, key, &values[i], buf);
 		}

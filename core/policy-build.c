@@ -177,11 +177,14 @@ static int parse_selector(struct policy_build *build,
 static void scope_describe(const char *section, const struct policy_scope *scope,
 			   char *desc, size_t size)
 {
+	char buf[80];
+
 	if (scope->kind == MP_ORIGIN_DEFAULT)
 		snprintf(desc, size, "%s", section);
 	else {
 		snprintf(desc, size, "%s %s %s", section,
-			 mp_origin_scope_name(scope->kind), scope->name);
+			 mp_origin_scope_name(scope->kind),
+			 policy_clip(scope->name, buf));
 	}
 }
 
@@ -382,6 +385,7 @@ void policy_build_describe(const struct policy_build *build,
 			   unsigned int depth, char *buf, size_t size)
 {
 	enum policy_section section = build->open[depth];
+	char clip[80];
 
 	switch (section) {
 	case POLICY_SECTION_POP3_RETENTION:
@@ -390,10 +394,12 @@ void policy_build_describe(const struct policy_build *build,
 			       size);
 		return;
 	case POLICY_SECTION_LISTENER:
-		snprintf(buf, size, "listener %.64s", build->listener->label);
+		snprintf(buf, size, "listener %s",
+			 policy_clip(build->listener->label, clip));
 		return;
 	case POLICY_SECTION_FOLDER:
-		snprintf(buf, size, "folder %.64s", build->rule->pattern->str);
+		snprintf(buf, size, "folder %s",
+			 policy_clip(build->rule->pattern->str, clip));
 		return;
 	case POLICY_SECTION_MILTER:
 	case POLICY_SECTION_COUNT:

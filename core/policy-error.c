@@ -63,17 +63,33 @@ int policy_error_oom(struct policy_errctx *ctx)
 	return policy_error_file(ctx, "out of memory");
 }
 
-const char *policy_quote(const char *s, size_t len, char buf[80])
+/* At most 64 bytes of s, cut before a UTF-8 sequence (messages end up
+   in logs that must stay valid UTF-8). */
+static size_t clip_len(const char *s, size_t len)
 {
 	size_t n = len;
 
 	if (n > 64) {
 		n = 64;
-		/* back off to the start of a UTF-8 sequence */
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
+	return n;
+}
+
+const char *policy_quote(const char *s, size_t len, char buf[80])
+{
+	size_t n = clip_len(s, len);
+
 	snprintf(buf, 80, "\"%.*s%s\"", (int)n, s, n < len ? "..." : "");
+	return buf;
+}
+
+const char *policy_clip(const char *s, char buf[80])
+{
+	size_t len = strlen(s), n = clip_len(s, len);
+
+	snprintf(buf, 80, "%.*s%s", (int)n, s, n < len ? "..." : "");
 	return buf;
 }
 

@@ -62,6 +62,8 @@ int policy_error_oom(struct policy_errctx *ctx);
 /* Copies at most 64 bytes of s[0..len) to buf for quoting in a message,
    never cutting a UTF-8 sequence, with "..." when shortened. */
 const char *policy_quote(const char *s, size_t len, char buf[80]);
+/* The same for a NUL-terminated s, without the quotes. */
+const char *policy_clip(const char *s, char buf[80]);
 
 /* ---- memory ---- */
 

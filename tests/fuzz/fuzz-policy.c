@@ -3,7 +3,8 @@
  *
  * The input is a whole policy file.  A load either fails with an error
  * that names a place consistent with the input ("fuzz:LINE:COL: " with
- * LINE within the file and COL within the line limit, or "fuzz: ") or
+ * LINE within the file and COL within the line limit, or "fuzz: ") and
+ * is valid UTF-8 whatever bytes it quotes, or
  * succeeds, and then lookups run with users, folders and ports that
  * include hostile bytes taken from the input itself: every answer must
  * be internally consistent (roots are prefixes at separators, matches
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "mailpolicy/policy.h"
+#include "../../core/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +28,9 @@ static void check_error(const uint8_t *data, size_t size,
 	char prefix[64];
 	size_t i;
 
+	/* messages quote the input: they must stay valid UTF-8 */
+	if (mp_utf8_validate(error->text, strlen(error->text)) < 0)
+		abort();
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
 	if (error->line == 0) {
