@@ -59,6 +59,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 ASAN_CORE_OBJ := $(CORE_SRC:%.c=$(B)/asan/%.o)
 ASAN_LIB := $(B)/asan/libmailpolicy.a
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/unit/%)
+ASAN_CLI := $(B)/asan/bin/mailpolicy
 CLANG_OBJ := $(CORE_SRC:%.c=$(B)/clang/%.o) $(CLI_SRC:%.c=$(B)/clang/%.o)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
@@ -103,10 +104,15 @@ $(B)/asan/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_SRC) $(ASAN_LIB) $(HEADERS)
 unit: $(UNIT_BIN) $(CLI)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; MP_SRCDIR=$(CURDIR) MP_CLI=$(abspath $(CLI)) $$t; done
 
-asan: $(ASAN_UNIT_BIN)
+$(ASAN_CLI): $(CLI_SRC:%.c=$(B)/asan/%.o) $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_CORE)
+
+# The CLI's tests run the sanitized CLI, so it is checked too.
+asan: $(ASAN_UNIT_BIN) $(ASAN_CLI)
 	@set -e; for t in $(ASAN_UNIT_BIN); do echo "== $$t (asan+ubsan)"; \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		MP_SRCDIR=$(CURDIR) $$t; done
+		MP_SRCDIR=$(CURDIR) MP_CLI=$(abspath $(ASAN_CLI)) $$t; done
 
 # The core and the CLI must also build clean under clang.
 $(B)/clang/%.o: %.c $(HEADERS)
