@@ -37,8 +37,11 @@ def other_stack(tmp_path, stack):
 
 
 def test_runtime_dir_is_traversable_by_the_server_users(stack):
+    # Chrooted servers resolve paths from the tree's root: the host
+    # directories above the tree (e.g. a 0700 checkout) do not matter.
+    top = os.path.abspath(stack.platform.root)
     path = stack.paths.host
-    while path != "/":
+    while path != top and path != "/":
         assert os.stat(path).st_mode & stat.S_IXOTH, path
         path = os.path.dirname(path)
 
