@@ -166,7 +166,8 @@ test: deps
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev libcmocka-dev libssl-dev \
 	libhiredis-dev libmilter-dev miltertest dovecot-core dovecot-imapd \
 	dovecot-pop3d dovecot-lmtpd dovecot-dev postfix swaks redis-server \
-	python3-pytest openssl debootstrap zstd
+	python3-pytest openssl debootstrap debian-archive-keyring zstd \
+	libnet-ssleay-perl libio-socket-ssl-perl groff-base
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -175,7 +176,7 @@ deps:
 	if [ "$$(id -u)" != 0 ]; then echo "deps: run as root to install: $$missing" >&2; exit 1; fi; \
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+	apt-get update -q && apt-get install -y -q $$missing
 
 # ---- install (honours DESTDIR and PREFIX) ----
 install: all
