@@ -64,7 +64,7 @@ CLANG_OBJ := $(CORE_SRC:%.c=$(B)/clang/%.o) $(CLI_SRC:%.c=$(B)/clang/%.o)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps test unit asan clang-build fuzz fuzz-smoke bench integration \
+.PHONY: install-check all deps test unit asan clang-build fuzz fuzz-smoke bench integration \
 	demo install clean cli lib
 all: lib cli
 lib: $(LIB)
@@ -159,6 +159,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) install-check
 	$(MAKE) integration STACK=debian12
 	$(MAKE) integration STACK=debian13
 
@@ -191,6 +192,13 @@ install: all
 		install -d $(DESTDIR)$(DOVECOT_MODULEDIR); install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/; done
 	@set -e; if [ -e $(B)/sbin/mailpolicy-milter ]; then install -d $(DESTDIR)$(PREFIX)/sbin; \
 		install -m 0755 $(B)/sbin/mailpolicy-milter $(DESTDIR)$(PREFIX)/sbin/; fi
+
+# Stage an install and check that the installed CLI accepts the installed
+# sample policy.
+install-check: all
+	rm -rf $(B)/stage
+	$(MAKE) install DESTDIR=$(abspath $(B))/stage
+	$(B)/stage$(PREFIX)/bin/mailpolicy check -v $(B)/stage$(SYSCONFDIR)/mailpolicy/mailpolicy.conf
 
 clean:
 	rm -rf $(B)
