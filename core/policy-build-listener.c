@@ -61,7 +61,7 @@ int policy_build_listener_open(struct mp_policy *policy,
 		return policy_error(ctx, label->line, label->col,
 				    "empty listener label");
 	}
-	hash = policy_hash(&policy->hash_key, label->str, label->len,
+	hash = mp_siphash13_fold(policy->hash_key, label->str, label->len,
 			   label->len);
 	listener = listener_by_label(policy, label->str, label->len, hash);
 	if (listener != NULL) {

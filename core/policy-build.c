@@ -67,7 +67,7 @@ scope_get(struct mp_policy *policy, enum mp_origin_scope kind,
 	if (kind == MP_ORIGIN_DEFAULT)
 		return &policy->default_scope;
 
-	hash = policy_hash(&policy->hash_key, name, len,
+	hash = mp_siphash13_fold(policy->hash_key, name, len,
 			   kind == MP_ORIGIN_USER ? at + 1 : 0);
 	scope = kind == MP_ORIGIN_DOMAIN ?
 		policy_find_domain(policy, name, len, hash) :
@@ -282,7 +282,7 @@ static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 	uint64_t hash;
 	size_t i, pos = 0;
 
-	hash = policy_hash(&policy->hash_key, word->str, word->len, word->len);
+	hash = mp_siphash13_fold(policy->hash_key, word->str, word->len, word->len);
 	while ((pattern = policy_htable_next(&policy->patterns, hash,
 					     &pos)) != NULL) {
 		if (pattern->len == word->len &&

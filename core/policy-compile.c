@@ -212,7 +212,7 @@ int policy_compile(struct mp_policy *policy, struct policy_errctx *ctx)
 			size_t len = scope->name_len - scope->at - 1;
 
 			parent = policy_find_domain(policy, domain, len,
-						    policy_hash(&policy->hash_key,
+						    mp_siphash13_fold(policy->hash_key,
 								domain, len, 0));
 		}
 		if (parent == NULL)

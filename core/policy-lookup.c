@@ -80,14 +80,14 @@ const struct policy_scope *policy_resolve(const struct mp_policy *policy,
 	at = at_ptr == NULL ? len : (size_t)(at_ptr - user);
 	if (policy->users.count > 0) {
 		scope = policy_find_user(policy, user, len, at,
-					 policy_hash(&policy->hash_key, user,
+					 mp_siphash13_fold(policy->hash_key, user,
 						     len, at + 1));
 		if (scope != NULL)
 			return scope;
 	}
 	if (at < len && policy->domains.count > 0) {
 		scope = policy_find_domain(policy, user + at + 1, len - at - 1,
-					   policy_hash(&policy->hash_key,
+					   mp_siphash13_fold(policy->hash_key,
 						       user + at + 1,
 						       len - at - 1, 0));
 		if (scope != NULL)
@@ -317,7 +317,7 @@ mp_policy_listener_find(const struct mp_policy *policy,
 	if (daemon_name != NULL && daemon_name[0] != '\0' &&
 	    policy->labels.count > 0) {
 		len = strlen(daemon_name);
-		hash = policy_hash(&policy->hash_key, daemon_name, len, len);
+		hash = mp_siphash13_fold(policy->hash_key, daemon_name, len, len);
 		while ((listener = policy_htable_next(&policy->labels, hash,
 						      &pos)) != NULL) {
 			if (strcmp(listener->label, daemon_name) == 0)

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "siphash.h"
 #include <time.h>
 
 #include "mailpolicy/policy.h"
@@ -84,17 +86,8 @@ void policy_arena_free(struct policy_arena *arena);
 
 /* ---- hashing ---- */
 
-struct policy_hash_key {
-	uint64_t k0, k1;
-};
-
-/* A random key (getrandom, else a clock/address mix). */
-void policy_hash_key_init(struct policy_hash_key *key);
-/* SipHash-1-3 of s[0..len) with ASCII letters at offsets >= fold_from
-   lower-cased (fold_from = len: exact), so that "bob@EXAMPLE.org"
-   hashes like "bob@example.org" without a copy. */
-uint64_t policy_hash(const struct policy_hash_key *key, const char *s,
-		     size_t len, size_t fold_from);
+/* Hashes of selectors, logins and labels: mp_siphash13_fold() under the
+   policy's own random key (siphash.h). */
 
 struct policy_slot {
 	uint64_t hash;
@@ -321,7 +314,7 @@ struct mp_policy {
 	struct timespec mtime;
 
 	bool has_retention, has_folder_quota, has_listeners, has_milter;
-	struct policy_hash_key hash_key;
+	uint64_t hash_key[2];
 
 	struct policy_scope default_scope;
 	struct policy_htable domains, users;

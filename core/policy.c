@@ -43,7 +43,7 @@ static struct mp_policy *policy_new(const struct mp_env *env, const char *name)
 		policy_free(policy);
 		return NULL;
 	}
-	policy_hash_key_init(&policy->hash_key);
+	mp_siphash_key_init(policy->hash_key);
 	policy->default_scope.kind = MP_ORIGIN_DEFAULT;
 	policy->default_scope.rules_tail = &policy->default_scope.rules;
 	policy->domain_tail = &policy->domain_list;

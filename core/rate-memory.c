@@ -28,11 +28,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "rate-private.h"
+#include "siphash.h"
 
 #define MEMORY_DEFAULT_KEYS 1000000
 #define MEMORY_MAX_SHARDS 64
@@ -411,7 +409,7 @@ memory_check(struct mp_rate_store *_store, const char *key, size_t key_len,
 {
 	struct memory_store *store = (struct memory_store *)_store;
 	const struct mp_env *env = _store->env;
-	uint64_t hash = mp_rate_siphash13(store->hash_key, key, key_len);
+	uint64_t hash = mp_siphash13(store->hash_key, key, key_len);
 	uint64_t window_ms = mp_rate_window_ms(rate);
 	struct memory_shard *shard;
 	struct memory_entry *e;
@@ -501,33 +499,6 @@ static const struct mp_rate_store_vfuncs memory_vfuncs = {
 	.free = memory_free,
 };
 
-/* A random SipHash key.  getrandom() only fails before the kernel's
-   pool is ready or on very old kernels; then clocks and addresses are
-   still better than a fixed key. */
-static void memory_hash_key(struct memory_store *store)
-{
-	static const uint64_t fallback_key[2] = {
-		UINT64_C(0x9e3779b97f4a7c15), UINT64_C(0xbf58476d1ce4e5b9)
-	};
-	uint64_t seed[4];
-	struct timespec ts;
-
-	if (getrandom(store->hash_key, sizeof(store->hash_key),
-		      GRND_NONBLOCK) == (ssize_t)sizeof(store->hash_key))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	seed[0] = (uint64_t)ts.tv_sec ^ (uint64_t)ts.tv_nsec << 20;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	seed[1] = (uint64_t)ts.tv_sec ^ (uint64_t)ts.tv_nsec << 20;
-	seed[2] = (uint64_t)(uintptr_t)store;
-	seed[3] = (uint64_t)getpid();
-	store->hash_key[0] = mp_rate_siphash13(fallback_key, seed,
-					       sizeof(seed));
-	seed[0] ^= 1;
-	store->hash_key[1] = mp_rate_siphash13(fallback_key, seed,
-					       sizeof(seed));
-}
-
 static int memory_shard_init(const struct mp_env *env,
 			     struct memory_shard *shard, uint32_t max_keys)
 {
@@ -611,7 +582,7 @@ int mp_rate_store_memory_create(const struct mp_env *env, size_t max_keys,
 			return -1;
 		}
 	}
-	memory_hash_key(store);
+	mp_siphash_key_init(store->hash_key);
 	*store_r = &store->store;
 	return 0;
 }

@@ -87,12 +87,6 @@ enum mp_rate_status mp_rate_window_apply(struct mp_rate_window *w,
    have passed (now_ms >= start + 2W), or it holds no state. */
 bool mp_rate_window_expired(const struct mp_rate_window *w, uint64_t now_ms);
 
-/* SipHash-1-3 (keyed, for hash tables whose keys an attacker chooses)
-   and SipHash-2-4 (the reference variant, for the tests' vectors) of
-   data with the 128-bit key k. */
-uint64_t mp_rate_siphash13(const uint64_t k[2], const void *data, size_t len);
-uint64_t mp_rate_siphash24(const uint64_t k[2], const void *data, size_t len);
-
 /* For tests: the number of keys the memory store holds. */
 size_t mp_rate_store_memory_count(struct mp_rate_store *store);
 

@@ -18,6 +18,7 @@
 
 #include "mailpolicy/rate.h"
 #include "../../core/rate-private.h"
+#include "../../core/siphash.h"
 
 #define MANY_KEYS 100000
 #define MIN_SECONDS 0.5
@@ -72,7 +73,7 @@ static void *run_loop(void *context)
 			if (++k == run->key_count)
 				k = 0;
 			if (run->loop != LOOP_CHECK) {
-				uint64_t h = mp_rate_siphash13(hash_key, key,
+				uint64_t h = mp_siphash13(hash_key, key,
 							       strlen(key));
 
 				pthread_mutex_lock(run->anchor_lock);
