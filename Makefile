@@ -149,7 +149,8 @@ bench: $(BENCH_BIN)
 integration: all
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-demo: all
+demo: deps
+	$(MAKE) all
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) KEEP=$(KEEP) $(PYTHON) tests/harness/demo
 
 # ---- everything CI runs ----
