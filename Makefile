@@ -150,7 +150,7 @@ bench: $(BENCH_BIN)
 # Dovecot 2.4 and gcc 14 (outputs in $(B)/debian13/, same names).
 integration: all
 ifeq ($(STACK),debian13)
-	tests/harness/debian13/in-tree-make all
+	D13_ROOT=$(abspath $(B))/debian13/root D13_OUT=$(abspath $(B))/debian13 tests/harness/debian13/in-tree-make all
 endif
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
