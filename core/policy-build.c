@@ -312,13 +312,6 @@ static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 	pattern->hash = hash;
 	pattern->literal = mp_wildcard_is_literal(wildcard);
 	pattern->prefix_len = strcspn(word->str, "*%");
-	for (i = word->len; i > 0; i--) {
-		if (word->str[i - 1] == '*' || word->str[i - 1] == '%')
-			break;
-	}
-	pattern->suffix_len = pattern->literal ? 0 : word->len - i;
-	pattern->has_star = memchr(word->str, '*', word->len) != NULL;
-	pattern->star_end = word->len > 0 && word->str[word->len - 1] == '*';
 	for (i = 0; i < word->len; i++) {
 		if (word->str[i] != '*' && word->str[i] != '%')
 			pattern->literal_bytes++;

@@ -142,97 +142,22 @@ static bool prefix_may_match(const struct policy_pattern *pattern,
 		      pattern->prefix_len - skip) == 0;
 }
 
-/* The first hierarchy boundary at or after p: the end of the ancestor
-   that p falls in. */
-static size_t boundary_at(const char *folder, size_t len, char separator,
-			  size_t p)
-{
-	const char *sep = memchr(folder + p, separator, len - p);
-
-	return sep == NULL ? len : (size_t)(sep - folder);
-}
-
 /* The root a subtree rule governs folder from: the shortest of the
    folder and its ancestors that the pattern matches.  Folder names come
-   from clients, so the ancestors are not simply tried one by one:
-   - a literal pattern can only match the ancestor of its own length;
-   - a pattern without * matches only names with as many separators as
-     it has: one ancestor to try;
-   - a pattern ending in * that matches an ancestor matches every longer
-     one too, so it is tried on the folder, then the shortest matching
-     ancestor is found by bisection (log(depth) matches);
-   - otherwise only ancestors that end with the pattern's literal tail
-     are tried, one by one: quadratic only for odd patterns such as
-     "*x*y" against a deep folder of y's. */
+   from clients, so the ancestors are not tried one by one (quadratic in
+   a deep name): the matcher reports the first ancestor boundary where
+   the pattern accepts, in one pass. */
 static bool subtree_root(const struct policy_pattern *pattern,
 			 const char *folder, size_t len, char separator,
 			 size_t *root_r)
 {
-	const char *suffix = pattern->str + pattern->len - pattern->suffix_len;
-	size_t p, lo, hi, mid;
+	size_t p = mp_wildcard_match_ancestor(pattern->wildcard, folder, len,
+					      separator);
 
-	if (pattern->literal) {
-		p = pattern->len;
-		if (p < len && folder[p] != separator)
-			return false;
-		if (!mp_wildcard_match_n(pattern->wildcard, folder, p,
-					 separator))
-			return false;
-		*root_r = p;
-		return true;
-	}
-	lo = pattern->literal_bytes > 0 ? pattern->literal_bytes : 1;
-	if (!pattern->has_star) {
-		/* k separators in the pattern: the ancestor that ends
-		   before the folder's (k+1)th separator */
-		size_t k = 0, i;
-
-		for (i = 0; i < pattern->len; i++)
-			k += pattern->str[i] == separator;
-		for (p = 0;; p++, k--) {
-			p = boundary_at(folder, len, separator, p);
-			if (k == 0 || p == len)
-				break;
-		}
-		if (k > 0 || p < lo ||
-		    !mp_wildcard_match_n(pattern->wildcard, folder, p,
-					 separator))
-			return false;
-		*root_r = p;
-		return true;
-	}
-	if (pattern->star_end) {
-		if (!mp_wildcard_match_n(pattern->wildcard, folder, len,
-					 separator))
-			return false;
-		/* the smallest p whose ancestor matches; len's does */
-		hi = len;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (mp_wildcard_match_n(pattern->wildcard, folder,
-						boundary_at(folder, len,
-							    separator, mid),
-						separator))
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		*root_r = boundary_at(folder, len, separator, lo);
-		return true;
-	}
-	for (p = boundary_at(folder, len, separator, lo); ;
-	     p = boundary_at(folder, len, separator, p + 1)) {
-		if (p >= pattern->suffix_len &&
-		    memcmp(folder + p - pattern->suffix_len, suffix,
-			   pattern->suffix_len) == 0 &&
-		    mp_wildcard_match_n(pattern->wildcard, folder, p,
-					separator)) {
-			*root_r = p;
-			return true;
-		}
-		if (p == len)
-			return false;
-	}
+	if (p == MP_WILDCARD_NO_MATCH)
+		return false;
+	*root_r = p;
+	return true;
 }
 
 /* Whether rule a beats rule b for the same root. */

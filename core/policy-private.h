@@ -237,12 +237,7 @@ struct policy_pattern {
 	size_t literal_bytes;	/* bytes that are not * or %: the shortest
 				   name the pattern can match */
 	size_t prefix_len;	/* bytes before the first * or % */
-	size_t suffix_len;	/* bytes after the last * or % */
 	bool literal;		/* no * or % */
-	bool has_star;		/* else only % (which never crosses the
-				   separator), if not literal */
-	bool star_end;		/* ends with *: matching a name implies
-				   matching every extension of it */
 	bool inbox;		/* starts with "INBOX" in any case */
 	uint64_t hash;
 	struct policy_pattern *next;	/* all of them, to free */

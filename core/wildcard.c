@@ -191,10 +191,22 @@ static void wildcard_closure(const struct mp_wildcard *wc, uint64_t *state)
 	}
 }
 
-/* Runs the NFA over name[0..len) from pattern position start. */
-static bool wildcard_run(const struct mp_wildcard *wc,
-			 const unsigned char *name, size_t len,
-			 unsigned char separator, size_t start)
+/* Whether the state holds the accepting position (the pattern's end). */
+static bool wildcard_accepts(const struct mp_wildcard *wc,
+			     const uint64_t *state)
+{
+	return (state[wc->len / 64] >> (wc->len % 64)) & 1;
+}
+
+/* Runs the NFA over name[start..len) from pattern position start and
+   returns where it accepts: with at_separators, the first p (start < p
+   <= len) where p == len or name[p] is the separator and the pattern
+   accepts name[0..p); otherwise len when it accepts the whole name.
+   MP_WILDCARD_NO_MATCH when it does not.  One pass over the name. */
+static size_t wildcard_run(const struct mp_wildcard *wc,
+			   const unsigned char *name, size_t len,
+			   unsigned char separator, size_t start,
+			   bool at_separators)
 {
 	const uint64_t *star = wildcard_row(wc, ROW_STAR);
 	const uint64_t *percent = wildcard_row(wc, ROW_PERCENT);
@@ -205,10 +217,13 @@ static bool wildcard_run(const struct mp_wildcard *wc,
 	memset(state, 0, words * sizeof(state[0]));
 	bit_set(state, start);
 	wildcard_closure(wc, state);
-	for (i = 0; i < len; i++) {
+	for (i = start; i < len; i++) {
 		const uint64_t *literal = wildcard_row(wc, wc->row_of[name[i]]);
 		bool is_separator = name[i] == separator;
 
+		if (is_separator && at_separators && i > 0 &&
+		    wildcard_accepts(wc, state))
+			return i;
 		shifted_out = 0;
 		alive = 0;
 		for (w = 0; w < words; w++) {
@@ -222,10 +237,10 @@ static bool wildcard_run(const struct mp_wildcard *wc,
 			alive |= next;
 		}
 		if (alive == 0)
-			return false;
+			return MP_WILDCARD_NO_MATCH;
 		wildcard_closure(wc, state);
 	}
-	return (state[wc->len / 64] >> (wc->len % 64)) & 1;
+	return wildcard_accepts(wc, state) ? len : MP_WILDCARD_NO_MATCH;
 }
 
 /* True when s[0..len) starts with the word INBOX: any case, followed by
@@ -236,25 +251,60 @@ static bool starts_with_inbox_word(const char *s, size_t len, char separator)
 		(len == INBOX_LEN || s[INBOX_LEN] == separator);
 }
 
+/* Where matching starts: past a leading INBOX word when both the
+   pattern and the name have one (its five bytes match in any case). */
+static size_t wildcard_start(const struct mp_wildcard *wc, const char *name,
+			     size_t len, char separator)
+{
+	if (wc->inbox &&
+	    starts_with_inbox_word(wc->pattern, wc->len, separator) &&
+	    starts_with_inbox_word(name, len, separator))
+		return INBOX_LEN;
+	return 0;
+}
+
 bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
 			 size_t len, char separator)
 {
-	size_t start = 0;
+	size_t start = wildcard_start(wildcard, name, len, separator);
 
-	/* Both sides name INBOX: its five bytes match in any case, and the
-	   rest of the pattern takes over from there. */
-	if (wildcard->inbox &&
-	    starts_with_inbox_word(wildcard->pattern, wildcard->len,
-				   separator) &&
-	    starts_with_inbox_word(name, len, separator))
-		start = INBOX_LEN;
 	if (wildcard->literal) {
 		return len == wildcard->len &&
 			memcmp(name + start, wildcard->pattern + start,
 			       len - start) == 0;
 	}
-	return wildcard_run(wildcard, (const unsigned char *)name + start,
-			    len - start, (unsigned char)separator, start);
+	return wildcard_run(wildcard, (const unsigned char *)name, len,
+			    (unsigned char)separator, start, false) == len;
+}
+
+size_t mp_wildcard_match_ancestor(const struct mp_wildcard *wildcard,
+				  const char *name, size_t len, char separator)
+{
+	size_t start = wildcard_start(wildcard, name, len, separator);
+	size_t p;
+
+	if (len == 0)
+		return MP_WILDCARD_NO_MATCH;	/* an empty name is no root */
+	if (wildcard->literal) {
+		p = wildcard->len;
+		return p > 0 && p <= len &&
+			(p == len || name[p] == separator) &&
+			mp_wildcard_match_n(wildcard, name, p, separator) ?
+			p : MP_WILDCARD_NO_MATCH;
+	}
+	if (start > 0 && memchr(name, separator, start) != NULL) {
+		/* A separator that is a letter of INBOX: the INBOX rule
+		   differs between the prefixes, so try each (no namespace
+		   has such a separator; this only keeps the answer right). */
+		for (p = 1; p <= len; p++) {
+			if ((p == len || name[p] == separator) &&
+			    mp_wildcard_match_n(wildcard, name, p, separator))
+				return p;
+		}
+		return MP_WILDCARD_NO_MATCH;
+	}
+	return wildcard_run(wildcard, (const unsigned char *)name, len,
+			    (unsigned char)separator, start, true);
 }
 
 bool mp_wildcard_match(const struct mp_wildcard *wildcard, const char *name,

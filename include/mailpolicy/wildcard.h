@@ -45,6 +45,17 @@ bool mp_wildcard_match(const struct mp_wildcard *wildcard, const char *name,
 bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
 			 size_t len, char separator);
 
+#define MP_WILDCARD_NO_MATCH ((size_t)-1)
+
+/* The shortest of name[0..len) and its ancestors that matches: the
+   smallest p (1 <= p <= len) with p == len or name[p] == separator such
+   that name[0..p) matches, or MP_WILDCARD_NO_MATCH.  One pass over the
+   name, so finding a subtree's root stays linear in the name's length
+   however deep a client nests its folders. */
+size_t mp_wildcard_match_ancestor(const struct mp_wildcard *wildcard,
+				  const char *name, size_t len,
+				  char separator);
+
 /* True when the pattern has no `*` or `%`. */
 bool mp_wildcard_is_literal(const struct mp_wildcard *wildcard);
 

@@ -101,6 +101,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nlen <= 512 &&
 		    match != reference_match(pattern, plen, name, nlen, sep))
 			abort();
+		/* The one-pass ancestor search agrees with trying each
+		   boundary (short names: the trial is quadratic). */
+		if (nlen <= 256) {
+			size_t p, expect = MP_WILDCARD_NO_MATCH;
+
+			for (p = 1; p <= nlen; p++) {
+				if ((p == nlen || name[p] == sep) &&
+				    mp_wildcard_match_n(wc, name, p, sep)) {
+					expect = p;
+					break;
+				}
+			}
+			if (mp_wildcard_match_ancestor(wc, name, nlen, sep) !=
+			    expect)
+				abort();
+		}
 		mp_wildcard_free(NULL, &wc);
 	}
 	free(pattern);

@@ -372,6 +372,20 @@ static size_t expand_pattern(const char *pattern, size_t plen, char *name,
 	return len;
 }
 
+/* The shortest matching ancestor, the slow way: try each boundary. */
+static size_t ancestor_by_trial(const struct mp_wildcard *wc,
+				const char *name, size_t len, char sep)
+{
+	size_t p;
+
+	for (p = 1; p <= len; p++) {
+		if ((p == len || name[p] == sep) &&
+		    mp_wildcard_match_n(wc, name, p, sep))
+			return p;
+	}
+	return MP_WILDCARD_NO_MATCH;
+}
+
 static void test_differential(void **state)
 {
 	/* INBOX variants so the INBOX rule is exercised too */
@@ -381,7 +395,7 @@ static void test_differential(void **state)
 	static const char pattern_bytes[] = "ab/.*%";
 	char pattern[400], name[1200];
 	struct mp_wildcard *wc;
-	unsigned int round, matches = 0;
+	unsigned int round, matches = 0, ancestors = 0;
 	size_t plen, nlen, i;
 	char sep;
 
@@ -411,10 +425,64 @@ static void test_differential(void **state)
 				 reference_match(pattern, plen, name, nlen,
 						 sep) ? "match" : "no match");
 		matches += mp_wildcard_match(wc, name, sep) ? 1 : 0;
+		if (mp_wildcard_match_ancestor(wc, name, nlen, sep) !=
+		    ancestor_by_trial(wc, name, nlen, sep))
+			fail_msg("\"%s\" vs \"%s\" (separator '%c'): "
+				 "ancestor %zu, by trial %zu", pattern, name,
+				 sep, mp_wildcard_match_ancestor(wc, name, nlen,
+								 sep),
+				 ancestor_by_trial(wc, name, nlen, sep));
+		ancestors += mp_wildcard_match_ancestor(wc, name, nlen, sep) <
+			nlen ? 1 : 0;
 		mp_wildcard_free(NULL, &wc);
 	}
-	/* the generator must exercise both outcomes */
+	/* the generator must exercise both outcomes, and proper ancestors */
 	assert_true(matches > 2000 && matches < 18000);
+	assert_true(ancestors > 200);
+}
+
+struct ancestor_case {
+	const char *pattern;
+	const char *name;
+	char separator;
+	size_t expected;	/* MP_WILDCARD_NO_MATCH: none */
+};
+
+static const struct ancestor_case ancestor_cases[] = {
+	{ "Archive", "Archive/2024/Q1", '/', 7 },
+	{ "Archive", "Archive", '/', 7 },
+	{ "Archive", "Archived/2024", '/', MP_WILDCARD_NO_MATCH },
+	{ "Archive", "Archive.2024", '/', MP_WILDCARD_NO_MATCH },
+	{ "Archive", "Archive.2024", '.', 7 },
+	{ "Projects/*", "Projects/apollo/docs", '/', 15 },
+	{ "Projects/%", "Projects/apollo/docs/x", '/', 15 },
+	{ "Projects/*", "Projects", '/', MP_WILDCARD_NO_MATCH },
+	{ "*", "a/b/c", '/', 1 },
+	{ "*/c", "a/b/c/d", '/', 5 },
+	{ "%/c", "a/b/c/d", '/', MP_WILDCARD_NO_MATCH },
+	{ "INBOX", "inbox/Sub", '/', 5 },
+	{ "INBOX/%", "Inbox/Sub/Deeper", '/', 9 },
+	{ "*", "/leading", '/', 8 },	/* no empty root */
+	{ "%", "/leading", '/', MP_WILDCARD_NO_MATCH },
+};
+
+static void test_ancestor_table(void **state)
+{
+	struct mp_wildcard *wc;
+	size_t i, got;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(ancestor_cases); i++) {
+		const struct ancestor_case *c = &ancestor_cases[i];
+
+		wc = compile_ok(c->pattern);
+		got = mp_wildcard_match_ancestor(wc, c->name, strlen(c->name),
+						 c->separator);
+		if (got != c->expected)
+			fail_msg("\"%s\" in \"%s\": %zu, expected %zu",
+				 c->pattern, c->name, got, c->expected);
+		mp_wildcard_free(NULL, &wc);
+	}
 }
 
 /* ---- adversarial names: must finish quickly (not timed here) ---- */
@@ -463,6 +531,15 @@ static void test_adversarial(void **state)
 		name[i] = '/';
 	assert_false(mp_wildcard_match(wc, name, '/'));
 	assert_true(mp_wildcard_match(wc, name, '.'));
+	mp_wildcard_free(NULL, &wc);
+
+	/* a deep hostile folder y/y/y/...: one pass, not one per ancestor */
+	for (i = 0; i < LONG_NAME_LEN; i++)
+		name[i] = i % 2 == 0 ? 'y' : '/';
+	wc = compile_ok("*x*y");
+	assert_int_equal(mp_wildcard_match_ancestor(wc, name, LONG_NAME_LEN,
+						    '/'),
+			 MP_WILDCARD_NO_MATCH);
 	mp_wildcard_free(NULL, &wc);
 
 	free(pattern);
@@ -529,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_match_n),
 		cmocka_unit_test(test_literal),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_ancestor_table),
 		cmocka_unit_test(test_adversarial),
 		cmocka_unit_test(test_env),
 	};
