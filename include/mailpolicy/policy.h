@@ -420,6 +420,7 @@ enum mp_listener_key {
 	MP_LISTENER_MAX_MESSAGE_SIZE,
 	MP_LISTENER_RATE_LOGIN,
 	MP_LISTENER_RATE_CLIENT_IP,
+	MP_LISTENER_RATE_CLIENT_IPV6_PREFIX,
 	MP_LISTENER_RATE_SENDER,
 	MP_LISTENER_KEY_COUNT
 };
@@ -434,13 +435,21 @@ struct mp_listener {
 	const char *const *auth_mechanisms;	/* upper case; none = any */
 	size_t auth_mechanism_count;
 	enum mp_sender_check sender;
-	const char *sender_map;		/* path, when sender == map */
-	const struct mp_cidr *allowed_clients;	/* none = everyone */
+	/* path, when sender == map; the map itself is loaded with the
+	   policy: see mp_listener_sender_allowed() */
+	const char *sender_map;
+	/* none = everyone; in file order, the words of list files (`file:`)
+	   in place of their reference */
+	const struct mp_cidr *allowed_clients;
 	size_t allowed_client_count;
 	uint64_t max_recipients;	/* 0 = no limit */
 	uint64_t max_message_size;	/* bytes; 0 = no limit */
 	struct mp_rate_spec rate_login;	/* count 0 = no limit */
 	struct mp_rate_spec rate_client_ip;
+	/* rate_client_ip counts an IPv6 client by its /N network, so that
+	   a client cannot rotate addresses within its network (see
+	   mp_addr_truncate()); 1-128, built-in 64.  IPv4: the address. */
+	unsigned int rate_client_ipv6_prefix;
 	struct mp_rate_spec rate_sender;
 	unsigned int line;		/* of the block */
 	struct mp_origin origin[MP_LISTENER_KEY_COUNT];
@@ -456,6 +465,27 @@ size_t mp_policy_listener_count(const struct mp_policy *policy);
 /* In file order; NULL when idx >= count. */
 const struct mp_listener *
 mp_policy_listener_at(const struct mp_policy *policy, size_t idx);
+
+/* Whether listener (one of policy's) lets a session authenticated as
+   login send with the envelope sender `sender` (MAIL FROM without the
+   <>), by the listener's `sender` key:
+     any           always;
+     login         sender is the login, or a plus-addressed form of it
+                   (local+tag@domain for local@domain);
+     login_domain  the sender's domain is the login's domain;
+     map           the login's sender_map entries list the sender (or
+                   it is a plus-addressed form of a listed address), or
+                   its @domain.
+   Local parts compare exactly, domains case-insensitively (ASCII); a
+   login looks up its sender_map entry the same way.  The null sender
+   (sender "") and a session without a login (login NULL or "") pass
+   only `any`.  When false, *reason_r (reason_r may be NULL) is a static
+   string saying why, for the SMTP reply and the log.  Never allocates;
+   any thread. */
+bool mp_listener_sender_allowed(const struct mp_policy *policy,
+				const struct mp_listener *listener,
+				const char *login, const char *sender,
+				const char **reason_r);
 
 /* ---- milter ---- */
 
@@ -480,6 +510,7 @@ enum mp_milter_key {
 	MP_MILTER_HMAC_KEY_FILE,
 	MP_MILTER_RATE_STORE,
 	MP_MILTER_RATE_STORE_FAILURE,
+	MP_MILTER_REDIS_PASSWORD_FILE,
 	MP_MILTER_KEY_COUNT
 };
 struct mp_milter_settings {
@@ -489,11 +520,23 @@ struct mp_milter_settings {
 	const char *audit_header;	/* built-in "X-Mailpolicy"; "" = none */
 	const char *hmac_key_file;	/* NULL = no HMAC */
 	enum mp_rate_store_kind rate_store;
-	const char *rate_store_url;	/* as written: "memory" or
-					   redis://HOST[:PORT][/DB] */
-	const char *redis_host;		/* for redis://; IPv6 without [] */
+	/* As written ("memory", redis://[:PASSWORD@]HOST[:PORT][/DB] or
+	   unix://[:PASSWORD@]/PATH[?db=DB]) but with a password shown as
+	   "****": safe to log and to print. */
+	const char *rate_store_url;
+	/* Where the Redis store is: a TCP host (a name, an IPv4 address or
+	   an IPv6 address without []) and port, or, for unix://, the
+	   socket's path (then redis_host is NULL).  Hosts are checked by
+	   the core's one host validator. */
+	const char *redis_host;		/* NULL for memory and unix:// */
 	uint16_t redis_port;		/* default 6379 */
+	const char *redis_socket;	/* NULL but for unix:// */
 	unsigned int redis_db;		/* default 0 */
+	/* Redis AUTH: the password from the URL, %-escapes decoded (NULL =
+	   none; never log it), or the file to read it from
+	   (redis_password_file; NULL = none).  Never both. */
+	const char *redis_password;
+	const char *redis_password_file;
 	enum mp_verdict rate_store_failure;	/* accept (built-in) or tempfail */
 	struct mp_origin origin[MP_MILTER_KEY_COUNT];
 };
