@@ -33,7 +33,7 @@
 
 _Static_assert(MP_LISTENER_KEY_COUNT <= 16, "see struct policy_build_keys");
 
-void policy_listener_builtin(struct mp_listener *listener)
+static void policy_listener_builtin(struct mp_listener *listener)
 {
 	memset(listener, 0, sizeof(*listener));
 	listener->auth = MP_OPTIONAL;

@@ -133,15 +133,25 @@ static struct policy_errctx *token_ctx(struct policy_errctx *ctx,
 	return file_ctx;
 }
 
+/* After an error about a word of a list file: where the policy names
+   the file. */
+static void note_named(struct policy_errctx *ctx,
+		       const struct policy_token *token)
+{
+	if (token->file != NULL && token->named_line != 0)
+		policy_error_note(ctx, ctx->name, token->named_line);
+}
+
 int policy_word_error(struct policy_errctx *ctx, const struct policy_token *key,
 		      const struct policy_token *word, const char *error)
 {
 	struct policy_errctx file_ctx;
 	char buf[80];
 
-	return policy_error(token_ctx(ctx, word, &file_ctx), word->line,
-			    word->col, "%s %s: %s", key->str,
-			    policy_shown(word, buf), error);
+	policy_error(token_ctx(ctx, word, &file_ctx), word->line, word->col,
+		     "%s %s: %s", key->str, policy_shown(word, buf), error);
+	note_named(ctx, word);
+	return -1;
 }
 
 int policy_one_value(struct policy_errctx *ctx, const struct policy_token *key,
@@ -213,15 +223,17 @@ int policy_value_error(struct policy_errctx *ctx,
 	char buf[80], hint[128];
 
 	if (bad < count) {
-		return policy_error(token_ctx(ctx, &values[bad], &file_ctx),
-				    values[bad].line, values[bad].col,
-				    "%s %s: %s", key->str,
-				    policy_shown(&values[bad], buf), error);
+		policy_error(token_ctx(ctx, &values[bad], &file_ctx),
+			     values[bad].line, values[bad].col, "%s %s: %s",
+			     key->str, policy_shown(&values[bad], buf), error);
+		note_named(ctx, &values[bad]);
+		return -1;
 	}
-	return policy_error(token_ctx(ctx, &values[count - 1], &file_ctx),
-			    values[count - 1].line,
-			    values[count - 1].col + values[count - 1].raw_len,
-			    "%s: %s%s", key->str, error,
-			    policy_comment_hint(ctx, values[count - 1].line,
-						hint));
+	policy_error(token_ctx(ctx, &values[count - 1], &file_ctx),
+		     values[count - 1].line,
+		     values[count - 1].col + values[count - 1].raw_len,
+		     "%s: %s%s", key->str, error,
+		     policy_comment_hint(ctx, values[count - 1].line, hint));
+	note_named(ctx, &values[count - 1]);
+	return -1;
 }

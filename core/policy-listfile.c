@@ -196,12 +196,6 @@ int policy_list_expand(struct mp_policy *policy, struct policy_errctx *ctx,
 			continue;
 		}
 		path = values[i].str + strlen(POLICY_LIST_FILE_PREFIX);
-		if (values[i].file != NULL) {
-			policy_list_free(env, list);
-			return policy_word_error(ctx, key, &values[i],
-						 "a list file cannot name "
-						 "another");
-		}
 		path = policy_include_path(policy, ctx, key, &values[i], path,
 					   strlen(path));
 		if (path == NULL) {
@@ -214,9 +208,20 @@ int policy_list_expand(struct mp_policy *policy, struct policy_errctx *ctx,
 			policy_list_free(env, list);
 			return -1;
 		}
+		list->file_count = f + 1;
+		for (j = 0; j < list->files[f].count; j++) {
+			struct policy_token *word = &list->files[f].words[j];
+
+			word->named_line = values[i].line;
+			if (is_file_word(word)) {
+				policy_word_error(ctx, key, word, "a list file "
+						  "cannot name another");
+				policy_list_free(env, list);
+				return -1;
+			}
+		}
 		total += list->files[f].count;
 		f++;
-		list->file_count = f;
 	}
 	list->owned = env->alloc(env->ctx, (total == 0 ? 1 : total) *
 				 sizeof(*list->owned));

@@ -262,16 +262,6 @@ const struct policy_choice policy_choice_store_failure = {
 	"unknown value (use accept or tempfail)"
 };
 
-const char *policy_choice_hint(const struct policy_choice *choice,
-			       unsigned int value)
-{
-	if (choice == &policy_choice_dele && value == MP_DELE_DEFER)
-		return "DURATION";
-	if (choice == &policy_choice_retrieve && value == MP_RETRIEVE_MOVE)
-		return "MAILBOX";
-	return NULL;
-}
-
 int policy_name_lookup(const char *(*name)(unsigned int value),
 		       unsigned int count, const char *s, size_t len)
 {

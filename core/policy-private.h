@@ -130,10 +130,6 @@ struct policy_files {
 
 void policy_files_init(struct policy_files *files, const struct mp_env *env);
 void policy_files_free(struct policy_files *files);
-/* Records path (absolute) with the identity in *st, or with error when
-   st is NULL.  Returns 0, or -1 when out of memory. */
-int policy_files_add(struct policy_files *files, const char *path,
-		     const struct stat *st, int error);
 /* True when any file now differs from its record (see
    mp_policy_is_stale()). */
 bool policy_files_changed(const struct policy_file_state *items,
@@ -197,6 +193,7 @@ struct policy_token {
 	/* The file the token is from, for messages: NULL for the policy
 	   file, the path of a list file (`file:PATH`) otherwise. */
 	const char *file;
+	unsigned int named_line;	/* where the policy names that file */
 	unsigned int line, col;	/* 1-based; col in bytes */
 	unsigned int raw_len;	/* bytes in the file, quotes included */
 	size_t len;		/* of str */
@@ -298,9 +295,6 @@ extern const struct policy_choice policy_choice_sender;
 extern const struct policy_choice policy_choice_unknown_listener;
 extern const struct policy_choice policy_choice_mode;
 extern const struct policy_choice policy_choice_store_failure;
-/* Words that take an argument, for the error strings above. */
-const char *policy_choice_hint(const struct policy_choice *choice,
-			       unsigned int value);
 
 /* The index i < count with name(i) == s[0..len), or -1. */
 int policy_name_lookup(const char *(*name)(unsigned int value),
@@ -492,7 +486,6 @@ int policy_sender_map_load(struct mp_policy *policy, struct policy_errctx *ctx,
 /* Built-in values. */
 void policy_retention_builtin(struct mp_retention *retention);
 void policy_folder_rule_builtin(struct mp_folder_rule *rule);
-void policy_listener_builtin(struct mp_listener *listener);
 void policy_milter_builtin(struct mp_milter_settings *milter);
 
 /* Scope lookups shared by build, compile and lookup. */

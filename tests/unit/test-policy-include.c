@@ -156,7 +156,8 @@ static void test_list_file_errors(void **state)
 	conf = put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:bad.cidr\n}\n");
 	snprintf(expected, sizeof(expected), "%s/bad.cidr:3:3: allowed_clients "
-		 "\"10.0.0.300\": invalid IP address", f->dir);
+		 "\"10.0.0.300\": invalid IP address (named at %s:2)", f->dir,
+		 conf);
 	load_fails(conf, expected);
 
 	/* missing */
@@ -180,7 +181,8 @@ static void test_list_file_errors(void **state)
 	conf = put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:nested\n}\n");
 	snprintf(expected, sizeof(expected), "%s/nested:1:1: allowed_clients "
-		 "\"file:other\": invalid IP address", f->dir);
+		 "\"file:other\": a list file cannot name another (named at "
+		 "%s:2)", f->dir, conf);
 	load_fails(conf, expected);
 	put(f, "hash", "10.0.0.1#x\n");
 	conf = put(f, "a.conf", "listener relay {\n"
@@ -201,7 +203,7 @@ static void test_list_file_errors(void **state)
 	put(f, "ports", "2525\n25\n");
 	conf = put(f, "a.conf", "listener relay {\n  ports = 25 file:ports\n}\n");
 	snprintf(expected, sizeof(expected), "%s/ports:2:1: ports \"25\": "
-		 "listed twice", f->dir);
+		 "listed twice (named at %s:2)", f->dir, conf);
 	load_fails(conf, expected);
 
 	/* a directory is no list file */
