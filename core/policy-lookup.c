@@ -113,16 +113,6 @@ bool mp_policy_folder_rule(const struct mp_policy *policy, const char *user,
 	return true;
 }
 
-size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
-			      const char *folder, char separator,
-			      struct mp_folder_match *matches, size_t max)
-{
-	const struct policy_scope *scope = policy_resolve(policy, user);
-
-	return policy_folder_match(scope->merged, scope->merged_count, folder,
-				   separator, matches, max);
-}
-
 struct mp_listener *policy_listener_by_label(const struct mp_policy *policy,
 					     const char *label, size_t len)
 {

@@ -337,6 +337,72 @@ static void test_check_missing(void **state)
 	cli_result_free(&r);
 }
 
+/* --userdb: what the plugins see for a user with userdb overrides. */
+static void test_explain_userdb(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org",
+		"--userdb", "pop3_retention_on_dele= defer 2d ",
+		"-d", "folder_quota_rule=Archive:scope=folder:storage=10G",
+		"-d", "folder_quota_rule2=Junk:storage=50M:when_full=expunge_oldest",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_has_line(r.out,
+"  on_dele              = defer 2d       # override");
+	assert_has_line(r.out,
+"  keep_after_retrieval = 1w             # domain example.org (line 12)");
+	/* an added rule comes after the file's */
+	assert_non_null(strstr(r.out,
+"  folder \"Projects/*\":\n"
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n"
+"  folder Junk:\n"
+"    storage   = 50M            # override\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = expunge_oldest # override\n"));
+	cli_result_free(&r);
+
+	/* an overridden scope moves the quota root */
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org", "-f",
+		"Archive.2024", "-s", ".", "-d",
+		"folder_quota_rule=Archive:scope=folder", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  # no folder_quota rule governs this folder");
+	cli_result_free(&r);
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org", "-f",
+		"Archive.2024", "-s", ".", NULL);
+	assert_has_line(r.out,
+"  quota root \"Folder Archive\" from folder Archive:");
+	cli_result_free(&r);
+
+	/* refused and foreign fields are said, and ignored */
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org",
+		"-d", "folder_quota_rule=Trash:storage=lots",
+		"-d", "quota_rule=*:storage=1G", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err,
+"mailpolicy: userdb field folder_quota_rule ignored: storage \"lots\": "
+"invalid size: not a number\n"
+"mailpolicy: userdb field quota_rule: not a mailpolicy field, or empty "
+"(ignored)\n");
+	assert_has_line(r.out,
+"    storage   = 100M           # default (line 21)");
+	cli_result_free(&r);
+
+	cli_run(&r, "explain", SAMPLE, "-d", "a=b", "--milter", NULL);
+	assert_int_equal(r.status, 2);
+	cli_result_free(&r);
+	cli_run(&r, "explain", SAMPLE, "-u", "a@b", "-d", "nofield", NULL);
+	assert_int_equal(r.status, 2);
+	cli_result_free(&r);
+}
+
 /* A Redis password in a file others can read: a warning, status 0; the
    same file readable by its owner and group only: quiet. */
 static void test_check_password_warning(void **state)
@@ -429,9 +495,9 @@ static const struct usage_case usage_cases[] = {
 	{ { "explain", SAMPLE, "--user=", NULL },
 	  "mailpolicy: explain: --user needs an address" },
 	{ { "explain", SAMPLE, "--folder", "Trash", NULL },
-	  "mailpolicy: explain: --folder and --separator need --user" },
+	  "mailpolicy: explain: --folder, --separator and --userdb need --user" },
 	{ { "explain", SAMPLE, "--port", "25", "--separator", ".", NULL },
-	  "mailpolicy: explain: --folder and --separator need --user" },
+	  "mailpolicy: explain: --folder, --separator and --userdb need --user" },
 	{ { "explain", SAMPLE, "-u", "a@b", "--separator", "::", NULL },
 	  "mailpolicy: explain: --separator takes one character, not '::'" },
 	{ { "explain", SAMPLE, "--port", "0", NULL },
@@ -966,6 +1032,7 @@ int main(void)
 		cmocka_unit_test(test_explain_edge_smtp),
 		cmocka_unit_test(test_explain_invalid_file),
 		cmocka_unit_test(test_check_password_warning),
+		cmocka_unit_test(test_explain_userdb),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
