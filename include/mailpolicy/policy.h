@@ -39,8 +39,10 @@
  *
  * The language in brief (mailpolicy.conf(5) has it all): lines end in LF
  * (a CR before the LF is dropped, a UTF-8 BOM at the start skipped);
- * `#` starts a comment outside "strings", whose only escapes are \" and
- * \\; `{` ends its line and `}` stands alone; blocks nest two deep
+ * `#` at the start of a word starts a comment outside "strings", whose
+ * only escapes are \" and \\; `{` ends its line and `}` stands alone;
+ * `sender_map = FILE` and `file:PATH` list words name files that load
+ * with the policy, whole or not at all; blocks nest two deep
  * (folder_quota { folder PATTERN { } }).  For every size and count, 0
  * means "no limit", so a more specific block can lift a limit. */
 
@@ -75,13 +77,18 @@ struct mp_policy;
    (or one of only comments) is valid and configures nothing.  A
    relative path is made absolute (against the current directory) once,
    here, so staleness checks still work after the process changes
-   directory; messages keep the path as given.  Any thread. */
+   directory; messages keep the path as given.  Relative paths of the
+   files the policy includes start at the policy file's directory.  An
+   error in an included file names that file's FILE:LINE:COL (then
+   error_r's line and column are that file's) and ends in
+   "(named at PATH:LINE)".  Any thread. */
 int mp_policy_load_file(const struct mp_env *env, const char *path,
 			struct mp_policy **policy_r, struct mp_error *error_r);
 
 /* The same for data[0..size) in memory; name stands for the file name in
    errors.  data need not be NUL-terminated and may contain NUL bytes
-   (which are errors). */
+   (which are errors).  Relative paths of included files start at the
+   current directory. */
 int mp_policy_load_string(const struct mp_env *env, const char *name,
 			  const char *data, size_t size,
 			  struct mp_policy **policy_r, struct mp_error *error_r);
@@ -95,8 +102,9 @@ void mp_policy_unref(struct mp_policy **policy);
 const char *mp_policy_name(const struct mp_policy *policy);
 
 /* True when the policy file, or any file it includes (sender_map and
-   list files), now names a different file, changed size, mtime or ctime
-   since the load, or cannot be stat()ed.  A policy loaded from a string
+   list files), now names a different file (device, inode), changed its
+   size, mtime, ctime, mode or owner since the load, or its stat() result
+   changed (it appeared, or cannot be stat()ed any more).  A policy loaded from a string
    has only its included files to check.  One stat() per file; any
    thread. */
 bool mp_policy_is_stale(const struct mp_policy *policy);
@@ -146,9 +154,9 @@ int mp_policy_holder_new(const struct mp_env *env, const char *path,
 			 enum mp_holder_mode mode,
 			 struct mp_policy_holder **holder_r,
 			 struct mp_error *error_r);
-/* Frees the holder and drops its reference (policies handed out stay
-   valid until their holders unref them); sets *holder to NULL.  No other
-   thread may use the holder any more. */
+/* Frees the holder and drops its reference (policies it handed out stay
+   valid until their callers drop theirs); sets *holder to NULL; NULL is a
+   no-op.  No other thread may use the holder any more. */
 void mp_policy_holder_free(struct mp_policy_holder **holder);
 /* The absolute path the holder loads. */
 const char *mp_policy_holder_path(const struct mp_policy_holder *holder);
