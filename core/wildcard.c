@@ -57,6 +57,9 @@ struct mp_wildcard {
 	unsigned int words;	/* of each mask */
 	bool literal;		/* no '*' or '%' */
 	bool inbox;		/* pattern[0..5) is "INBOX" in any case */
+	/* ... as a word: followed by the pattern's end or its '/' (the
+	   separator of every namespace but the one without hierarchy) */
+	bool inbox_word;
 	/* Each byte's row in masks[]: ROW_ZERO (all zero) for bytes not
 	   in the pattern, else its own literal row. */
 	uint16_t row_of[256];
@@ -162,6 +165,8 @@ int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
 	}
 	wc->inbox = len >= INBOX_LEN &&
 		mp_ascii_memcaseeq(pattern, "INBOX", INBOX_LEN);
+	wc->inbox_word = wc->inbox &&
+		(len == INBOX_LEN || pattern[INBOX_LEN] == '/');
 	copy = (char *)(wc->masks + (size_t)rows * words);
 	memcpy(copy, pattern, len);
 	copy[len] = '\0';
@@ -326,16 +331,12 @@ static inline size_t wildcard_start(const struct mp_wildcard *wc,
 				    const char *name, size_t len,
 				    char separator)
 {
-	char pattern_separator;
-
-	if (!wc->inbox)
+	/* the pattern's word ends at its '/', or with no hierarchy only at
+	   its end */
+	if (!wc->inbox_word ||
+	    (separator == '\0' && wc->len != INBOX_LEN))
 		return 0;
-	pattern_separator =
-		separator_mapped((unsigned char)separator) ? '/' : separator;
-	if (starts_with_inbox_word(wc->pattern, wc->len, pattern_separator) &&
-	    starts_with_inbox_word(name, len, separator))
-		return INBOX_LEN;
-	return 0;
+	return starts_with_inbox_word(name, len, separator) ? INBOX_LEN : 0;
 }
 
 bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
