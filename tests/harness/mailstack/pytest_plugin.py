@@ -117,6 +117,7 @@ def fresh_stack(request, stack):
     if request.node.get_closest_marker("milter"):
         require_module(stack, "milter")
     stack.in_test = False
+    stack.restore(stack.baseline)
     stack.reset()
     offsets = stack.log_offsets()
     stack.test_offsets = offsets

@@ -460,6 +460,7 @@ class Stack(MailOps, MilterOps):
             self._milter_source()
         if dovecot is not None:
             dovecot = dovecot_conf.check_options(dovecot)
+        self._resolve_plugins(plugins if plugins is not None else "auto")
         self._lock()
         if fresh and (self.running() or self.leftovers()):
             self.stop()
@@ -468,7 +469,12 @@ class Stack(MailOps, MilterOps):
         before = self.checkpoint() if was_running else None
         if plugins is None:
             plugins = self.state.get("plugins", "auto") if was_running else "auto"
-        plugins = self._resolve_plugins(plugins)
+        try:
+            plugins = self._resolve_plugins(plugins)
+        except HarnessError:
+            if not was_running:
+                self._unlock()
+            raise
         t0 = time.monotonic()
         try:
             if not was_running:
