@@ -538,8 +538,12 @@ class Stack(MailOps, MilterOps):
         writer = dovecot_conf.WRITERS.get(self.dialect)
         if writer is None:
             raise HarnessError("no Dovecot %s config writer" % self.dialect)
-        options = self.state.get("dovecot_options") or {}
         plugins = self.state.get("plugins") or []
+        options = {}
+        for name in plugins:  # what a plugin needs (modules.py), under the test's options
+            options = dovecot_conf.merge_options(
+                options, modules.DOVECOT_PLUGINS[name].get("dovecot") or {})
+        options = dovecot_conf.merge_options(options, self.state.get("dovecot_options") or {})
         stock = self.platform.host_path(self.platform.stock_modules())
         have = set()
         for entry in os.listdir(stock):
