@@ -301,6 +301,21 @@ def test_reset_wipes_mail_folders_and_accounts(stack):
     conn.logout()
 
 
+def test_reset_with_other_accounts(stack, send):
+    """A test may bring its own accounts (with userdb fields) through reset(); the
+    next reset() brings the baseline's back."""
+    stack.reset(accounts=[Account("erin@example.com", "erin-secret", {"x_field": "a b"})])
+    assert stack.userdb("erin")["x_field"] == "a b"
+    assert send(stack, "mx", "erin@example.com") == {}
+    stack.wait_for_messages("erin")
+    clients.imap(stack, "erin").logout()
+    stack.reset()
+    conn = clients.smtp(stack, "mx")
+    conn.mail("someone@example.net")
+    assert conn.rcpt("erin@example.com")[0] == 550
+    conn.quit()
+
+
 def test_unknown_user_gets_a_bounce_free_refusal(stack):
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         conn = clients.smtp(stack, "mx")

@@ -121,6 +121,19 @@ def test_quota_roots_and_mailbox_rules(stack):
     conn.logout()
 
 
+@pytest.mark.parametrize("backend", ["count", "maildir"])
+def test_quota_backends(stack, backend):
+    stack.configure(dovecot={"quota": [{"name": "User quota", "backend": backend,
+                                        "storage": "20K"}]})
+    conn = clients.imap(stack, "bob")
+    assert conn.append("INBOX", None, None, _msg("bob@example.org", size=30000))[0] == "NO"
+    clients.append(conn, "INBOX", _msg("bob@example.org", size=5000))
+    conn.logout()
+    row = [r for r in stack.doveadm_rows("quota", "get", "-u", "bob@example.org")
+           if r["Type"] == "STORAGE"][0]
+    assert row["Limit"] == "20" and 5 <= int(row["Value"]) <= 6
+
+
 def test_userdb_fields_reach_dovecot_as_written(stack):
     postfix, dovecot = stack.state["pids"]["postfix"], stack.state["pids"]["dovecot"]
     fields = {"pop3_retention_on_dele": "defer 7d", "odd_value": "50% 'quoted' \\ {x}",
