@@ -27,9 +27,12 @@ ifeq ($(STACK),debian13)
 endif
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-# One miltertest run per tests/milter/*.lua, against the host build of the milter.
+# One miltertest run per tests/milter/*.lua (and pytest on tests/milter/test_*.py)
+# against the host build of the milter, or MILTERTEST_MILTER (e.g. an ASan build).
+MILTERTEST_MILTER ?=
 miltertest: all
-	BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/milter/run
+	BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/milter/run \
+		$(if $(MILTERTEST_MILTER),--milter $(abspath $(MILTERTEST_MILTER)))
 
 bench-servers: all
 ifeq ($(STACK),debian13)

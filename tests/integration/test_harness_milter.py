@@ -159,6 +159,35 @@ if mt.getreply(conn) ~= SMFIR_REPLYCODE then error("dave was not refused") end
 mt.disconnect(conn)
 """
 FAILING = 'error("refused on purpose")\n'
+# A helper module and scripts in the milter branch's style: lib.lua through
+# MILTER_SCRIPTS, the socket in MILTER_SOCKET, "FAIL" lines, policy.conf.
+LIB = """\
+local lib = {}
+function lib.session()
+  local conn = mt.connect(os.getenv("MILTER_SOCKET"), 40, 0.05)
+  if conn == nil then print("FAIL: no connection"); error("connect") end
+  return conn
+end
+return lib
+"""
+USES_LIB = """\
+package.path = os.getenv("MILTER_SCRIPTS") .. "/?.lua;" .. package.path
+local lib = require("lib")
+local c = lib.session()
+if mt.mailfrom(c, "<someone@example.net>") ~= nil then error("mailfrom") end
+print("ok: MAIL answered")
+mt.disconnect(c)
+"""
+PRINTS_FAIL = 'print("FAIL: said so, exit 0")\n'
+WIRE = """\
+import os, socket
+
+
+def test_the_milter_runs():
+    os.kill(int(os.environ["MILTER_PID"]), 0)
+    port = int(os.environ["MILTER_SOCKET"].split(":")[1].split("@")[0])
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+"""
 
 
 def _runner(stack, args, env=None):
@@ -181,9 +210,21 @@ def test_miltertest_runner(stack, host_fake_milter, tmp_path):
     proc = _runner(stack, ["--scripts", str(scripts), "--milter", host_fake_milter])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
-    assert "ok   dave_is_refused (default policy)" in out
+    assert "ok   dave_is_refused (packaging/mailpolicy.conf)" in out
     assert "FAIL fails\n" in out and "lua error:" in out and "refused on purpose" in out
     assert "2 script(s), 1 failed" in out
+    (scripts / "fails.lua").unlink()
+    (scripts / "lib.lua").write_text(LIB)
+    (scripts / "uses_lib.lua").write_text(USES_LIB)
+    (scripts / "policy.conf").write_text("milter {\n  audit_header = X-Dir\n}\n")
+    (scripts / "prints_fail.lua").write_text(PRINTS_FAIL)
+    (scripts / "test_wire.py").write_text(WIRE)
+    proc = _runner(stack, ["--scripts", str(scripts), "--milter", host_fake_milter])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "ok   uses_lib (%s) (1 checks)" % (scripts / "policy.conf") in out
+    assert "FAIL prints_fail" in out and "ok   test_wire.py" in out
+    assert "3 script(s) and 1 pytest file(s), 1 failed" in out  # lib.lua is no script
     proc = _runner(stack, ["--scripts", str(scripts), "--milter", host_fake_milter,
                            "dave_is_refused"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
