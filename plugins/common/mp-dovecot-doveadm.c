@@ -23,6 +23,23 @@ void mp_doveadm_register(struct doveadm_cmd_ver2 *cmds, unsigned int count)
 		doveadm_cmd_register_ver2(&cmds[i]);
 }
 
+#if !MP_DOVECOT_24
+static bool mp_doveadm_parse_arg(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
+				 int c ATTR_UNUSED)
+{
+	return TRUE;
+}
+#endif
+
+void mp_doveadm_accept_params(struct doveadm_mail_cmd_context *ctx)
+{
+#if !MP_DOVECOT_24
+	ctx->v.parse_arg = mp_doveadm_parse_arg;
+#else
+	(void)ctx;
+#endif
+}
+
 bool mp_doveadm_param_bool(struct doveadm_mail_cmd_context *ctx,
 			   const char *name)
 {

@@ -51,6 +51,14 @@
 			 const char *const args[] ATTR_UNUSED)
 #endif
 
+/* Call in the command's alloc function.  Dovecot 2.3 passes a mail
+   command's own parameters through getopt: only those with a short
+   option get through (give every parameter one: DOVEADM_CMD_PARAM('t',
+   "as-of", ...)), and only when the command has a parse_arg; this sets
+   one that accepts them, the values are read with mp_doveadm_param_*().
+   Nothing to do on 2.4. */
+void mp_doveadm_accept_params(struct doveadm_mail_cmd_context *ctx);
+
 /* True inside doveadm (the doveadm symbols exist). */
 bool mp_doveadm_available(void);
 

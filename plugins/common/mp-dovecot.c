@@ -62,12 +62,6 @@ static void mp_env_log(void *ctx ATTR_UNUSED, enum mp_log_level level,
 void mp_dovecot_init(const char *plugin_name)
 {
 	mp_plugin_name = plugin_name;
-	if (mp_event == NULL) {
-		mp_event = event_create(NULL);
-		event_add_category(mp_event, &mp_event_category);
-	}
-	event_set_append_log_prefix(mp_event,
-				    t_strconcat(plugin_name, ": ", NULL));
 	mp_env.alloc = mp_env_alloc;
 	mp_env.realloc = mp_env_realloc;
 	mp_env.free = mp_env_free;
@@ -78,7 +72,8 @@ void mp_dovecot_init(const char *plugin_name)
 void mp_dovecot_deinit(void)
 {
 	mp_dovecot_policy_cache_clear();
-	event_unref(&mp_event);
+	if (mp_event != NULL)
+		event_unref(&mp_event);
 }
 
 const char *mp_dovecot_plugin_name(void)
@@ -88,7 +83,14 @@ const char *mp_dovecot_plugin_name(void)
 
 struct event *mp_dovecot_event(void)
 {
-	i_assert(mp_event != NULL);
+	/* made on first use: a process that exits through i_fatal() before
+	   the plugin's deinit (a doveadm usage error) leaks nothing */
+	if (mp_event == NULL) {
+		mp_event = event_create(NULL);
+		event_add_category(mp_event, &mp_event_category);
+		event_set_append_log_prefix(mp_event, t_strconcat(
+			mp_plugin_name, ": ", NULL));
+	}
 	return mp_event;
 }
 

@@ -18,12 +18,13 @@ const char *pop3_retention_plugin_version = DOVECOT_ABI_VERSION;
 
 static struct mail_storage_hooks pop3_retention_mail_storage_hooks = {
 	.mail_user_created = pop3_retention_mail_user_created,
+	.mailbox_allocated = pop3_retention_mailbox_allocated,
+	.mail_allocated = pop3_retention_mail_allocated,
 };
 
 /* doveadm looks its commands up before it calls init */
 void pop3_retention_plugin_preinit(void)
 {
-	mp_dovecot_init(POP3_RETENTION_NAME);
 	pop3_retention_doveadm_register();
 }
 
@@ -31,10 +32,12 @@ void pop3_retention_plugin_init(struct module *module)
 {
 	mp_dovecot_init(POP3_RETENTION_NAME);
 	mail_storage_hooks_add(module, &pop3_retention_mail_storage_hooks);
+	pop3_retention_pop3_init();
 }
 
 void pop3_retention_plugin_deinit(void)
 {
+	pop3_retention_pop3_deinit();
 	mail_storage_hooks_remove(&pop3_retention_mail_storage_hooks);
 	mp_dovecot_deinit();
 }
