@@ -70,9 +70,10 @@ struct pop3_retention_user {
 	union mail_user_module_context module_ctx;
 	struct event *event;
 
-	/* The effective retention; meaningful when active.  Its strings
-	   (retrieve_mailbox) point into policy or the user's pool. */
-	struct mp_policy *policy;
+	/* The user's policy (file + userdb overrides; NULL when the file
+	   cannot be loaded) and the effective retention, meaningful when
+	   active; its strings (retrieve_mailbox) live in user_policy. */
+	struct mp_user_policy *user_policy;
 	struct mp_retention retention;
 	/* the policy loaded and a pop3_retention block (or a userdb field)
 	   applies to the user: otherwise the plugin is inert for the user */

@@ -110,6 +110,7 @@ pop3_retention_move_retrieved(struct mail_user *user, struct mailbox *inbox)
 	t_array_init(&times, 64);
 	src_t = mailbox_transaction_begin(inbox, 0, "pop3_retention move");
 	dest_t = mailbox_transaction_begin(dest,
+		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
 		MAILBOX_TRANSACTION_FLAG_ASSIGN_UIDS, "pop3_retention move");
 	mail = mail_alloc(src_t, 0, NULL);
 	seq_range_array_iter_init(&iter, &puser->retr_uids);
