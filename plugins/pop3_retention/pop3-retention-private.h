@@ -124,14 +124,13 @@ struct pop3_retention_mailbox *pop3_retention_mailbox_get(struct mailbox *box);
 void pop3_retention_mailbox_free_ids(struct pop3_retention_mailbox *pbox);
 /* The state of the mail (its sequence set in its transaction). */
 void pop3_retention_msg_read(struct mail *mail, struct mp_retention_msg *msg_r);
+/* when as a stored time: 1 at least (0 means "lost"), UINT32_MAX at most */
+uint32_t pop3_retention_time32(time_t when);
 void pop3_retention_set_retrieved_at(struct mail *mail, uint32_t when);
 void pop3_retention_set_deleted_at(struct mail *mail, uint32_t when);
 /* Adds the retrieval marker and stamps now, or re-stamps a lost time;
    leaves a known first-retrieval time alone. */
 void pop3_retention_mark_retrieved(struct mail *mail, time_t now);
-/* Keeps a DELE'd message: hidden (and deferred), stamped now. */
-void pop3_retention_mark_deleted(struct mail *mail, bool deferred,
-				 time_t now);
 /* A search for the messages the plugin tracks: retrieved or DELE'd. */
 struct mail_search_args *pop3_retention_search_tracked(struct mailbox *box);
 
