@@ -33,12 +33,18 @@ DOVECOT_PLUGINS := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir \
 	$(wildcard plugins/*/*.c))))))
 MP_GLUE_SRC := $(sort $(wildcard plugins/common/*.c))
 MP_GLUE_OBJ := $(MP_GLUE_SRC:%.c=$(B)/dovecot/%.o)
+# An archive, so a plugin links only the glue objects it uses (a login
+# plugin has no lib-storage to resolve the mail-user ones).
+MP_GLUE_LIB := $(B)/dovecot/libmp-dovecot.a
 PLUGIN_SO := $(DOVECOT_PLUGINS:%=$(B)/modules/lib20_%_plugin.so)
 SETTINGS_SO := $(if $(filter-out 0 1 2 3,$(DOVECOT_MINOR)),$(B)/modules/settings/libmailpolicy_settings.so)
 
 .PHONY: dovecot-plugins dovecot-clang install-dovecot-settings
 all: dovecot-plugins
 dovecot-plugins: $(PLUGIN_SO) $(SETTINGS_SO)
+
+$(MP_GLUE_LIB): $(MP_GLUE_OBJ)
+	rm -f $@ && ar rcs $@ $^
 
 $(B)/dovecot/%.o: %.c
 	@mkdir -p $(@D)
@@ -48,7 +54,7 @@ $(B)/dovecot/%.o: %.c
 # symbol of ours other than the Dovecot entry points.
 define mp_link_module
 	@mkdir -p $(@D)
-	$(CC) $(PLUGIN_LDFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB)
+	$(CC) $(PLUGIN_LDFLAGS) -o $@.tmp $(filter %.o,$^) $(filter %.a,$^)
 	@if nm -D --defined-only $@.tmp | awk '{print $$3}' | grep -E '^mp_'; then \
 		echo "$@: exports the symbols above (hidden visibility broken)" >&2; \
 		rm -f $@.tmp; exit 1; fi
@@ -57,7 +63,7 @@ endef
 
 define mp_plugin_rule
 $(B)/modules/lib20_$(1)_plugin.so: $$(patsubst %.c,$(B)/dovecot/%.o,$$(wildcard plugins/$(1)/*.c)) \
-		$(MP_GLUE_OBJ) $(LIB)
+		$(MP_GLUE_LIB) $(LIB)
 	$$(mp_link_module)
 endef
 $(foreach p,$(DOVECOT_PLUGINS),$(eval $(call mp_plugin_rule,$(p))))

@@ -11,7 +11,6 @@
 
 #include "lib.h"
 #include "array.h"
-#include "mail-user.h"
 #include "mp-dovecot-private.h"
 
 static ARRAY(struct mp_policy_holder *) mp_holders = ARRAY_INIT;
@@ -48,14 +47,14 @@ static struct mp_policy_holder *mp_holder_get(const char *path,
 	return holder;
 }
 
-struct mp_policy *mp_dovecot_policy_get(struct mail_user *user,
-					const char **error_r)
+struct mp_policy *mp_dovecot_policy_get_path(const char *path,
+					     const char **error_r)
 {
 	static char error_text[MP_ERROR_MAX];
-	const char *path = mp_dovecot_config_path(user), *error;
 	struct mp_policy_holder *holder;
 	struct mp_policy *policy;
 	struct mp_error perror;
+	const char *error;
 
 	if (error_r == NULL)
 		error_r = &error;
@@ -87,41 +86,6 @@ struct mp_policy *mp_dovecot_policy_get(struct mail_user *user,
 		return NULL;
 	}
 	return policy;
-}
-
-struct mp_user_policy_feed {
-	struct mp_user_policy *up;
-	struct event *event;
-};
-
-static void mp_user_policy_feed_cb(void *context, const char *name,
-				   const char *value)
-{
-	struct mp_user_policy_feed *feed = context;
-	const char *error;
-
-	if (mp_user_policy_set_field(feed->up, name, value, &error) < 0) {
-		e_warning(feed->event, "Ignoring the userdb field %s=%s (the "
-			  "policy file's value stands): %s", name, value, error);
-	}
-}
-
-struct mp_user_policy *
-mp_dovecot_user_policy(struct mail_user *user, const char *field_prefix,
-		       struct event *event, const char **error_r)
-{
-	struct mp_user_policy_feed feed = { .event = event };
-	struct mp_policy *policy;
-
-	policy = mp_dovecot_policy_get(user, error_r);
-	if (policy == NULL)
-		return NULL;
-	if (mp_user_policy_new(mp_dovecot_env(), policy, user->username,
-			       &feed.up) < 0)
-		i_fatal_status(FATAL_OUTOFMEM, "mp_user_policy_new() failed");
-	mp_policy_unref(&policy);
-	mp_dovecot_user_fields(user, field_prefix, mp_user_policy_feed_cb, &feed);
-	return feed.up;
 }
 
 void mp_dovecot_policy_cache_clear(void)

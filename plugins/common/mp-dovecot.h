@@ -37,6 +37,10 @@
 
 /* The setting that names the policy file, and its default. */
 #define MP_DOVECOT_CONFIG_SETTING "mailpolicy_config"
+/* Dovecot 2.3's login processes cannot read plugin {} settings: there the
+   file is named by this environment variable (Dovecot passes it with
+   import_environment), else the default. */
+#define MP_DOVECOT_CONFIG_ENV "MAILPOLICY_CONFIG"
 
 struct event;
 struct mail_user;
@@ -66,6 +70,8 @@ bool mp_dovecot_binary_is(const char *name);
 
 /* The user's mailpolicy_config (the default path when unset or empty),
    allocated from user->pool. */
+/* (mp-dovecot-user.c: the functions that take a mail_user need
+   lib-storage; the others only libdovecot, for login plugins.) */
 const char *mp_dovecot_config_path(struct mail_user *user);
 
 /* The per-user override field `name` ("pop3_retention_on_dele"), blanks
@@ -80,6 +86,14 @@ void mp_dovecot_user_fields(struct mail_user *user, const char *prefix,
 			    void (*cb)(void *ctx, const char *name,
 				       const char *value),
 			    void *ctx);
+
+/* The policy file of a process that has no mail user (a login process):
+   2.4: mailpolicy_config (top-level); 2.3: $MAILPOLICY_CONFIG or the
+   default path.  From the data stack. */
+const char *mp_dovecot_config_path_process(void);
+/* The policy of the file path (absolute), as mp_dovecot_policy_get(). */
+struct mp_policy *mp_dovecot_policy_get_path(const char *path,
+					     const char **error_r);
 
 /* The policy for user: a new reference the caller drops with
    mp_policy_unref(), or NULL when the file cannot be loaded.  Kept by the

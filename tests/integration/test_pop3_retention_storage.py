@@ -8,7 +8,7 @@ import re
 import pytest
 
 from test_pop3_retention_support import (
-    DAY, KW_DEFERRED, KW_RETRIEVED, POLICY, deliver, imap_flags, leave_on_server,
+    DAY, KW_DEFERRED, KW_RETRIEVED, POLICY, capa, deliver, imap_flags, leave_on_server,
     pop3_listing, retrieve, status, status_by_uid, sweep, swept_uids, uidl_map,
     wait_pop3_sessions_done)
 from mailstack import clients
@@ -137,3 +137,56 @@ def test_with_lazy_expunge_loaded(stack, dovecot_with):
     assert swept_uids(rows) == [2]
     assert len(imap_flags(stack, "alice", "EXPUNGED")) == 2
     assert sorted(imap_flags(stack, "alice")) == [3]
+
+
+def _login_plugin(stack, policy_path):
+    """Settings that load the login plugin into pop3-login."""
+    moddir = stack.paths.i("modules")
+    return {
+        "2.3": "login_plugin_dir = %s\n"
+               "import_environment = $import_environment MAILPOLICY_CONFIG=%s\n"
+               "protocol pop3 {\n  login_plugins = pop3_retention_login\n}\n"
+               % (moddir, policy_path),
+        "2.4": "login_plugin_dir = %s\n"
+               "protocol pop3 {\n  login_plugins {\n    pop3_retention_login = yes\n  }\n}\n"
+               % moddir,
+    }
+
+
+@pytest.mark.plugin("pop3_retention_login")
+def test_capa_expire_before_login(stack, dovecot_with):
+    dovecot_with(_login_plugin(stack, stack.policy_path()))
+    # the default block's value, USER: it varies per user after login
+    assert capa(stack)["EXPIRE"] == ["30", "USER"]
+    assert capa(stack, "bob")["EXPIRE"] == ["7"]
+    # each connection is a new login process: a changed file shows at once
+    stack.set_policy(text=POLICY.replace("keep_after_retrieval = 30d",
+                                         "keep_after_retrieval = never"))
+    assert capa(stack)["EXPIRE"] == ["NEVER", "USER"]
+    stack.set_policy(text="# no pop3_retention block\n")
+    assert "EXPIRE" not in capa(stack)
+    stack.set_policy(text=POLICY.replace("= 30d", "= 30x"))    # broken: stock
+    assert "EXPIRE" not in capa(stack)
+    assert "USER" in capa(stack)                              # the rest intact
+
+
+METRIC = ("metric pop3_retention_purge {\n  filter = event=pop3_retention_purge\n"
+          "  fields = messages bytes\n}\n")
+
+
+def test_purges_are_events_dovecot_metrics_count(stack, dovecot_with):
+    dovecot_with({"2.3": METRIC, "2.4": METRIC})
+    stack.reset(policy_text=POLICY.replace("keep_after_retrieval = 30d",
+                                           "keep_after_retrieval = 0"))
+    deliver(stack, "alice", ["one", "two", "three"])
+    sizes = sum(r["size"] for r in status(stack, "alice"))
+    retrieve(stack, "alice", [1, 2])           # the session's purge: 2
+    retrieve(stack, "alice", [1])              # another session: 1
+    assert status(stack, "alice") == []
+    proc = stack.doveadm("-f", "tab", "stats", "dump")
+    lines = [ln.split("\t") for ln in proc.stdout.strip().split("\n")]
+    assert lines[0][:4] == ["metric_name", "field", "count", "sum"], lines[0]
+    got = {ln[1]: (int(ln[2]), int(ln[3])) for ln in lines[1:]
+           if ln[0] == "pop3_retention_purge"}
+    assert got["messages"] == (2, 3), got
+    assert got["bytes"] == (2, sizes), (got, sizes)
