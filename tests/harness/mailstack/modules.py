@@ -58,3 +58,20 @@ def milter_path(build_dir):
 
 def cli_path(build_dir):
     return os.path.join(build_dir, CLI)
+
+
+# ---- what exists in the source tree (CI: sources without a build fail the run) ----
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def source_dir(name):
+    """The source directory of a plugin, or of the milter ("milter"), under the
+    source tree ($MAILPOLICY_SRCDIR, default the repository)."""
+    root = os.environ.get("MAILPOLICY_SRCDIR") or REPO
+    return os.path.join(root, "milter" if name == "milter" else os.path.join("plugins", name))
+
+
+def has_sources(name):
+    """True when the module's sources (C files) are in the tree."""
+    d = source_dir(name)
+    return os.path.isdir(d) and any(f.endswith(".c") for f in os.listdir(d))
