@@ -12,7 +12,7 @@ import time
 import pytest
 
 from test_pop3_retention_support import (
-    DAY, KW_DEFERRED, KW_HIDDEN, KW_RETRIEVED, POLICY, accounts_with, capa,
+    DAY, KW_DEFERRED, KW_HIDDEN, KW_RETRIEVED, POLICY, capa,
     deliver, imap_flags, leave_on_server, log_lines, pop3_listing, retrieve,
     status_by_uid, sweep, swept_uids, top_only)
 
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.plugin("pop3_retention")
 @pytest.fixture
 def policy(stack):
     """The test policy (default 30d / defer 7d / seen; example.org 7d /
-    expunge; ceo never)."""
-    stack.reset(policy_text=POLICY)
+    expunge; ceo never); undone when the test ends."""
+    stack.configure(policy_text=POLICY)
     return stack
 
 
@@ -113,9 +113,7 @@ def test_dele_expunge_of_a_domain_is_stock(policy):
 
 def test_dele_hide_from_a_userdb_field(policy):
     stack = policy
-    stack.reset(accounts=accounts_with("alice@example.com",
-                                       {"pop3_retention_on_dele": "hide"}),
-                policy_text=POLICY)
+    stack.set_userdb("alice", {"pop3_retention_on_dele": "hide"})
     deliver(stack, "alice", ["one", "two"])
     uidls = retrieve(stack, "alice", [1, 2], dele=[1])
     assert pop3_listing(stack, "alice") == [uidls[2]]
@@ -143,9 +141,7 @@ def test_user_block_keeps_for_ever(policy):
 
 def test_keep_zero_purges_at_the_end_of_the_session(policy):
     stack = policy
-    stack.reset(accounts=accounts_with(
-        "alice@example.com", {"pop3_retention_keep_after_retrieval": "0"}),
-        policy_text=POLICY)
+    stack.set_userdb("alice", {"pop3_retention_keep_after_retrieval": "0"})
     deliver(stack, "alice", ["one", "two", "three"])
     offsets = stack.log_offsets()
     retrieve(stack, "alice", [1, 3])
@@ -161,9 +157,7 @@ def test_keep_zero_purges_at_the_end_of_the_session(policy):
 
 def test_on_retrieve_none_sets_no_seen(policy):
     stack = policy
-    stack.reset(accounts=accounts_with(
-        "alice@example.com", {"pop3_retention_on_retrieve": "none"}),
-        policy_text=POLICY)
+    stack.set_userdb("alice", {"pop3_retention_on_retrieve": "none"})
     deliver(stack, "alice", ["one"])
     retrieve(stack, "alice", [1])
     flags = imap_flags(stack, "alice")[1]
@@ -172,8 +166,8 @@ def test_on_retrieve_none_sets_no_seen(policy):
 
 def test_on_retrieve_move_keeps_the_retrieval_time(policy):
     stack = policy
-    stack.reset(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
-                "  on_retrieve = move Archive/POP3\n}\n")
+    stack.configure(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
+                    "  on_retrieve = move Archive/POP3\n}\n")
     deliver(stack, "alice", ["one", "two", "three"])
     t0 = int(time.time())
     uidls = retrieve(stack, "alice", [1, 3])
@@ -199,11 +193,11 @@ def test_on_retrieve_move_keeps_the_retrieval_time(policy):
 
 def test_userdb_fields_bad_value_is_logged_and_the_file_stands(policy):
     stack = policy
-    stack.reset(accounts=accounts_with("alice@example.com", {
+    stack.set_userdb("alice", {
         "pop3_retention_keep_after_retrieval": "forever",
-        "pop3_retention_on_dele": "hide",
+        "pop3_retention_on_dele": " hide ",            # blanks around: trimmed
         "pop3_retention_max_retained_size": "-5",
-    }), policy_text=POLICY)
+    })
     offsets = stack.log_offsets()
     deliver(stack, "alice", ["one", "two"])
     retrieve(stack, "alice", [1, 2], dele=[2])
@@ -223,8 +217,8 @@ def test_max_retained_size_after_a_session_goes_by_retrieval_time(policy):
     sizes = {u: r["size"] for u, r in status_by_uid(stack, "alice").items()}
     # room for two of the four, not three
     cap = sizes[1] + sizes[2] + sizes[3] // 2
-    stack.set_policy(text=POLICY + "pop3_retention user alice@example.com {\n"
-                     "  max_retained_size = %dB\n}\n" % cap)
+    stack.configure(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
+                    "  max_retained_size = %dB\n}\n" % cap)
     # the higher UIDs are retrieved first, in a session of their own
     retrieve(stack, "alice", [3, 4])
     first = status_by_uid(stack, "alice")[3]["retrieved"]
@@ -246,7 +240,7 @@ def test_max_retained_size_after_a_session_goes_by_retrieval_time(policy):
 ], ids=["default-30d", "never", "zero", "36h"])
 def test_capa_expire_after_login(policy, fields, expire):
     stack = policy
-    stack.reset(accounts=accounts_with("alice@example.com", fields), policy_text=POLICY)
+    stack.set_userdb("alice", fields)
     assert capa(stack, "alice")["EXPIRE"] == expire
 
 
@@ -256,5 +250,5 @@ def test_capa_expire_per_block(policy):
 
 
 def test_capa_without_a_block_is_stock(stack):
-    stack.reset(policy_text="# no pop3_retention block\n")
+    stack.configure(policy_text="# no pop3_retention block\n")
     assert "EXPIRE" not in capa(stack, "alice")

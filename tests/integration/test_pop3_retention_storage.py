@@ -1,7 +1,9 @@
 """pop3_retention with what real installations run next to it: sdbox and mdbox
 as well as maildir, pop3_uidl_format and pop3_save_uidl, the stock quota plugin
-(a purge frees quota at once) and lazy_expunge. Each restarts Dovecot with its
-settings and puts the stack's defaults back afterwards."""
+(a purge frees quota at once), lazy_expunge, Dovecot's metrics, and the login
+plugin for CAPA before login. Each test sets Dovecot up with stack.configure()
+(the harness's options, the same on 2.3 and 2.4), which the harness undoes when
+the test ends."""
 
 import re
 
@@ -16,32 +18,18 @@ from mailstack import clients
 pytestmark = pytest.mark.plugin("pop3_retention")
 
 
-def _dialect(stack):
-    return stack.platform.dovecot_dialect
-
-
 @pytest.fixture
 def dovecot_with(stack):
-    """dovecot_with({"2.3": text, "2.4": text}): restart Dovecot with these
-    settings appended; the defaults come back after the test."""
-    def restart(extra):
-        stack.start(["dovecot"], dovecot_extra=extra[_dialect(stack)])
-        stack.reset(policy_text=POLICY)
-    yield restart
-    stack.start(["dovecot"], dovecot_extra="")
+    """dovecot_with(**options): Dovecot with these harness options (undone when
+    the test ends), the test policy installed."""
+    def configure(**options):
+        stack.configure(dovecot=options, policy_text=POLICY)
+    return configure
 
 
-FORMATS = {
-    "mdbox": {"2.3": "mail_location = mdbox:~/mdbox\n",
-              "2.4": "mail_driver = mdbox\nmail_path = ~/mdbox\n"},
-    "sdbox": {"2.3": "mail_location = sdbox:~/sdbox\n",
-              "2.4": "mail_driver = sdbox\nmail_path = ~/sdbox\n"},
-}
-
-
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", ["sdbox", "mdbox"])
 def test_dbox_formats(stack, dovecot_with, fmt):
-    dovecot_with(FORMATS[fmt])
+    dovecot_with(mail_format=fmt)
     deliver(stack, "alice", ["one", "two", "three", "four"])
     first = leave_on_server(stack, "alice")
     assert len(first) == 4
@@ -61,9 +49,7 @@ def test_dbox_formats(stack, dovecot_with, fmt):
 
 
 def test_pop3_uidl_format_and_pop3_save_uidl(stack, dovecot_with):
-    guid_format = {"2.3": "pop3_uidl_format = %g\n", "2.4": "pop3_uidl_format = %{guid}\n"}
-    save = "pop3_save_uidl = yes\n"
-    dovecot_with({k: v + save for k, v in guid_format.items()})
+    dovecot_with(pop3_uidl_format="guid", pop3_save_uidl=True)
     deliver(stack, "alice", ["one", "two"])
     conn = clients.pop3(stack, "alice")
     saved = uidl_map(conn)          # pop3_save_uidl stores these
@@ -76,7 +62,7 @@ def test_pop3_uidl_format_and_pop3_save_uidl(stack, dovecot_with):
 
     # Another format now: clients keep seeing the saved UIDLs, and so
     # does status; a new message gets the new format.
-    stack.start(["dovecot"], dovecot_extra=save)
+    stack.configure(dovecot={"pop3_uidl_format": None})
     deliver(stack, "alice", ["three"])
     conn = clients.pop3(stack, "alice")
     now = uidl_map(conn)
@@ -98,7 +84,7 @@ def _quota(stack, who):
 
 
 def test_a_purge_frees_quota_at_once(stack):
-    stack.reset(policy_text=POLICY)
+    stack.configure(policy_text=POLICY)
     deliver(stack, "bob", ["one", "two", "three"], size=20000)
     retrieve(stack, "bob", [1, 2])
     before = _quota(stack, "bob")
@@ -111,20 +97,10 @@ def test_a_purge_frees_quota_at_once(stack):
     assert before["STORAGE"] - after["STORAGE"] >= 2 * 19
 
 
-LAZY = {
-    "2.3": "protocol pop3 {\n  mail_plugins = $mail_plugins lazy_expunge\n}\n"
-           "protocol doveadm {\n  mail_plugins = $mail_plugins lazy_expunge\n}\n"
-           "plugin {\n  lazy_expunge = EXPUNGED\n}\n",
-    "2.4": "protocol pop3 {\n  mail_plugins {\n    lazy_expunge = yes\n  }\n}\n"
-           "protocol doveadm {\n  mail_plugins {\n    lazy_expunge = yes\n  }\n}\n"
-           "lazy_expunge_mailbox = EXPUNGED\n",
-}
-
-
 def test_with_lazy_expunge_loaded(stack, dovecot_with):
-    dovecot_with(LAZY)
-    stack.reset(policy_text=POLICY.replace("keep_after_retrieval = 30d",
-                                           "keep_after_retrieval = 0"))
+    dovecot_with(lazy_expunge="EXPUNGED")
+    stack.configure(policy_text=POLICY.replace("keep_after_retrieval = 30d",
+                                               "keep_after_retrieval = 0"))
     deliver(stack, "alice", ["one", "two", "three"])
     # keep 0: the end of the session purges; lazy_expunge keeps a copy
     retrieve(stack, "alice", [1], dele=[2])
@@ -140,7 +116,8 @@ def test_with_lazy_expunge_loaded(stack, dovecot_with):
 
 
 def _login_plugin(stack, policy_path):
-    """Settings that load the login plugin into pop3-login."""
+    """Settings that load the login plugin into pop3-login (the harness does
+    not write login_plugins itself)."""
     moddir = stack.paths.i("modules")
     return {
         "2.3": "login_plugin_dir = %s\n"
@@ -155,17 +132,17 @@ def _login_plugin(stack, policy_path):
 
 @pytest.mark.plugin("pop3_retention_login")
 def test_capa_expire_before_login(stack, dovecot_with):
-    dovecot_with(_login_plugin(stack, stack.policy_path()))
+    dovecot_with(extra=_login_plugin(stack, stack.policy_path()))
     # the default block's value, USER: it varies per user after login
     assert capa(stack)["EXPIRE"] == ["30", "USER"]
     assert capa(stack, "bob")["EXPIRE"] == ["7"]
     # each connection is a new login process: a changed file shows at once
-    stack.set_policy(text=POLICY.replace("keep_after_retrieval = 30d",
+    stack.configure(policy_text=POLICY.replace("keep_after_retrieval = 30d",
                                          "keep_after_retrieval = never"))
     assert capa(stack)["EXPIRE"] == ["NEVER", "USER"]
-    stack.set_policy(text="# no pop3_retention block\n")
+    stack.configure(policy_text="# no pop3_retention block\n")
     assert "EXPIRE" not in capa(stack)
-    stack.set_policy(text=POLICY.replace("= 30d", "= 30x"))    # broken: stock
+    stack.configure(policy_text=POLICY.replace("= 30d", "= 30x"))    # broken: stock
     assert "EXPIRE" not in capa(stack)
     assert "USER" in capa(stack)                              # the rest intact
 
@@ -175,9 +152,9 @@ METRIC = ("metric pop3_retention_purge {\n  filter = event=pop3_retention_purge\
 
 
 def test_purges_are_events_dovecot_metrics_count(stack, dovecot_with):
-    dovecot_with({"2.3": METRIC, "2.4": METRIC})
-    stack.reset(policy_text=POLICY.replace("keep_after_retrieval = 30d",
-                                           "keep_after_retrieval = 0"))
+    dovecot_with(extra=METRIC)
+    stack.configure(policy_text=POLICY.replace("keep_after_retrieval = 30d",
+                                               "keep_after_retrieval = 0"))
     deliver(stack, "alice", ["one", "two", "three"])
     sizes = sum(r["size"] for r in status(stack, "alice"))
     retrieve(stack, "alice", [1, 2])           # the session's purge: 2

@@ -14,7 +14,6 @@ import socket
 import time
 
 from mailstack import HarnessError, clients, procs
-from mailstack.layout import DEFAULT_ACCOUNTS, Account
 
 DAY = 86400
 
@@ -41,19 +40,6 @@ SWEEP_COLUMNS = ["mailbox", "uid", "uidl", "messages", "size", "reason"]
 KW_RETRIEVED = "$POP3Retrieved"
 KW_HIDDEN = "$POP3Hidden"
 KW_DEFERRED = "$POP3Deferred"
-
-
-def accounts_with(address, fields):
-    """The default accounts, with userdb extra fields for one of them.
-    In a passwd-file used as passdb and userdb, only fields with the
-    userdb_ prefix reach the userdb (SERVERS.md), on 2.3 and 2.4."""
-    out = []
-    for a in DEFAULT_ACCOUNTS:
-        if a.address == address:
-            a = Account(a.address, a.password,
-                        {"userdb_" + k: v for k, v in fields.items()})
-        out.append(a)
-    return out
 
 
 # ---- mail in ---------------------------------------------------------------

@@ -31,7 +31,7 @@ pop3_retention {
 
 @pytest.fixture
 def policy(stack):
-    stack.reset(policy_text=POLICY)
+    stack.configure(policy_text=POLICY)
     return stack
 
 
@@ -199,12 +199,12 @@ def test_max_retained_size_in_a_sweep(policy):
             time.sleep(0.1)
     st = status_by_uid(stack, "alice")
     cap = st[1]["size"] + st[3]["size"]
-    stack.set_policy(text=POLICY + "pop3_retention user alice@example.com {\n"
-                     "  max_retained_size = %dB\n}\n" % cap)
+    stack.configure(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
+                    "  max_retained_size = %dB\n}\n" % cap)
     rows, _ = sweep(stack, "alice", dry_run=True)
     assert [(r["uid"], r["reason"]) for r in rows] == [(2, "size")]
-    stack.set_policy(text=POLICY + "pop3_retention user alice@example.com {\n"
-                     "  max_retained_size = %dB\n}\n" % (cap - 1))
+    stack.configure(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
+                    "  max_retained_size = %dB\n}\n" % (cap - 1))
     rows, _ = sweep(stack, "alice")
     assert [(r["uid"], r["reason"]) for r in rows] == [(2, "size"), (3, "size")]
     assert sorted(imap_flags(stack, "alice")) == [1]
@@ -214,7 +214,7 @@ def test_broken_policy_expunges_nothing_and_names_file_and_line(policy):
     stack = policy
     deliver(stack, "alice", ["one", "two", "three"])
     retrieve(stack, "alice", [1])
-    stack.set_policy(text=BROKEN)
+    stack.configure(policy_text=BROKEN)
     where = "%s:3:13:" % stack.policy_path()
     offsets = stack.log_offsets()
 
@@ -233,14 +233,14 @@ def test_broken_policy_expunges_nothing_and_names_file_and_line(policy):
         assert where in proc.stderr, proc.stderr
     assert sorted(imap_flags(stack, "alice")) == [1, 2]
 
-    stack.set_policy(text=POLICY)
+    stack.configure(policy_text=POLICY)
     rows, _ = sweep(stack, "alice", as_of="+31d")
     assert swept_uids(rows) == [1]
 
 
 def test_unreadable_policy_expunges_nothing(policy):
     stack = policy
-    stack.set_policy(text=POLICY.replace("30d", "0"))
+    stack.configure(policy_text=POLICY.replace("30d", "0"))
     deliver(stack, "alice", ["one", "two"])
     path = stack.paths.h("etc", "mailpolicy.conf")
     os.chmod(path, 0)
