@@ -87,6 +87,16 @@ install-dovecot-settings: all
 		install -d $(DESTDIR)$(DOVECOT_MODULEDIR)/settings; \
 		install -m 0644 $(SETTINGS_SO) $(DESTDIR)$(DOVECOT_MODULEDIR)/settings/; fi
 
+# ---- benchmark of pop3_retention against stock Dovecot (never in make test) ----
+# make bench-pop3 [STACK=debian13] [BENCH_ARGS="--only session --rounds 9"]
+.PHONY: bench-pop3
+bench-pop3: all
+ifeq ($(STACK),debian13)
+	D13_ROOT=$(abspath $(B))/debian13/root D13_OUT=$(abspath $(B))/debian13 \
+		tests/harness/debian13/in-tree-make all
+endif
+	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/bench/bench_pop3_retention.py $(BENCH_ARGS)
+
 -include $(wildcard $(B)/dovecot/plugins/*/*.d $(B)/dovecot/plugins/*/*/*.d)
 
 endif

@@ -138,7 +138,8 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 	t_array_init(&items, 64);
 	t = mailbox_transaction_begin(box, 0, "pop3_retention purge");
 	args = pop3_retention_search_tracked(box);
-	ctx = mailbox_search_init(t, args, NULL, MAIL_FETCH_VIRTUAL_SIZE, NULL);
+	/* sizes only when they are needed (expunged, or the cap) */
+	ctx = mailbox_search_init(t, args, NULL, 0, NULL);
 	while (!purge.stop && mailbox_search_next(ctx, &mail)) {
 		struct mp_retention_verdict verdict;
 		struct mp_retention_msg msg;
@@ -158,11 +159,12 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 				mail, (uint32_t)verdict.deleted_at);
 		if (verdict.restamp_retrieved || verdict.restamp_deleted)
 			result_r->restamped++;
-		size = pop3_retention_mail_size(mail);
 		if (verdict.expired) {
+			size = pop3_retention_mail_size(mail);
 			pop3_retention_expunge(&purge, mail, size,
 					       verdict.reason, &verdict);
 		} else if (policy->max_retained_size != 0) {
+			size = pop3_retention_mail_size(mail);
 			struct mp_retention_item *item = array_append_space(&items);
 
 			item->clock = verdict.clock;
