@@ -81,11 +81,20 @@ dovecot-clang:
 		$(CLANG) $(filter-out -fstack-clash-protection,$(PLUGIN_CFLAGS)) -fsyntax-only $$f; done
 clang-build: dovecot-clang
 
+# The settings module (2.4) where the config process loads it, login
+# plugins where login processes look by default (login_plugin_dir), and
+# mailpolicy-dovecot(7).  The top-level install puts every module of
+# $(B)/modules in DOVECOT_MODULEDIR.
 install: install-dovecot-settings
 install-dovecot-settings: all
 	@set -e; if [ -n "$(SETTINGS_SO)" ]; then \
 		install -d $(DESTDIR)$(DOVECOT_MODULEDIR)/settings; \
 		install -m 0644 $(SETTINGS_SO) $(DESTDIR)$(DOVECOT_MODULEDIR)/settings/; fi
+	@set -e; for m in $(wildcard $(B)/modules/*_login_plugin.so); do \
+		install -d $(DESTDIR)$(DOVECOT_MODULEDIR)/login; \
+		install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/login/; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 0644 docs/mailpolicy-dovecot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 
 # ---- benchmark of pop3_retention against stock Dovecot (never in make test) ----
 # make bench-pop3 [STACK=debian13] [BENCH_ARGS="--only session --rounds 9"]

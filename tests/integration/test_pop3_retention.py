@@ -252,3 +252,32 @@ def test_capa_expire_per_block(policy):
 def test_capa_without_a_block_is_stock(stack):
     stack.configure(policy_text="# no pop3_retention block\n")
     assert "EXPIRE" not in capa(stack, "alice")
+
+
+def test_an_override_applies_without_any_block(stack):
+    stack.configure(policy_text="pop3_retention domain example.org {\n"
+                    "  keep_after_retrieval = 7d\n}\n")
+    stack.set_userdb("alice", {"pop3_retention_keep_after_retrieval": "14d"})
+    deliver(stack, "alice", ["one"])
+    retrieve(stack, "alice", [1])
+    st = status_by_uid(stack, "alice")[1]
+    assert st["state"] == "retrieved"
+    assert st["expires"] == st["retrieved"] + 14 * DAY
+    assert capa(stack, "alice")["EXPIRE"] == ["14"]
+    # carol: no block, no field: stock
+    deliver(stack, "carol", ["one"])
+    retrieve(stack, "carol", [1])
+    assert status_by_uid(stack, "carol")[1]["state"] == "new"
+    assert "EXPIRE" not in capa(stack, "carol")
+
+
+@pytest.mark.parametrize("on_retrieve,seen", [("seen", True), ("none", False)])
+def test_pop3_no_flag_updates(policy, on_retrieve, seen):
+    stack = policy
+    stack.configure(dovecot={"settings": {"pop3_no_flag_updates": "yes"}})
+    stack.set_userdb("alice", {"pop3_retention_on_retrieve": on_retrieve})
+    deliver(stack, "alice", ["one"])
+    retrieve(stack, "alice", [1])
+    flags = imap_flags(stack, "alice")[1]
+    assert KW_RETRIEVED in flags
+    assert ("\\Seen" in flags) == seen
