@@ -146,6 +146,10 @@ pop3_retention_stamp_quit(struct mailbox_transaction_context *t,
 
 	if (!array_is_created(&puser->retr_uids))
 		return;
+	if (mailbox_is_readonly(t->box)) {
+		/* pop3 changes nothing there either */
+		return;
+	}
 	mail = mail_alloc(t, 0, NULL);
 	seq_range_array_iter_init(&iter, &puser->retr_uids);
 	while (seq_range_array_iter_nth(&iter, n++, &uid)) {
