@@ -48,12 +48,12 @@
 #define POP3_RETENTION_EXT_RETRIEVED "pop3-retention-retrieved"
 #define POP3_RETENTION_EXT_DELETED "pop3-retention-deleted"
 
-/* Bounded work at the end of a POP3 session: at most this many messages
-   expunged (the rest wait for the next session or a sweep), and the
-   max_retained_size check only when the mailbox has at most this many
-   retained messages. */
+/* Bounded work at the end of a POP3 session: at most this many tracked
+   messages looked at and this many expunged (the rest wait for the next
+   session or a sweep); the max_retained_size check only when all of the
+   mailbox's retained messages were looked at. */
 #define POP3_RETENTION_SESSION_MAX_EXPUNGES 1000
-#define POP3_RETENTION_SESSION_MAX_RETAINED 100000
+#define POP3_RETENTION_SESSION_MAX_EXAMINED 100000
 
 ARRAY_DEFINE_TYPE(mp_retention_item_arr, struct mp_retention_item);
 
@@ -160,7 +160,7 @@ struct pop3_retention_purge_settings {
 	bool dry_run;
 	/* 0 = no limit */
 	unsigned int max_expunges;
-	unsigned int max_retained;	/* for the cap; 0 = no limit */
+	unsigned int max_examined;	/* 0 = no limit */
 	/* called for each message expunged (or that would be) */
 	void (*expunged)(void *ctx, struct mail *mail,
 			 const struct pop3_retention_purge_msg *msg);
@@ -170,8 +170,8 @@ struct pop3_retention_purge_result {
 	unsigned int examined, expunged, restamped;
 	unsigned int by_reason[MP_EXPIRE_SIZE + 1];
 	uint64_t bytes;
-	bool cap_skipped;	/* too many retained to check the cap here */
-	bool limited;		/* max_expunges stopped it */
+	bool cap_skipped;	/* not all retained seen: no cap check */
+	bool limited;		/* max_expunges or max_examined stopped it */
 };
 /* Purges box (opened here if needed) for user under its retention.
    Returns 0, or -1 with the storage error logged on the user's event. */

@@ -145,6 +145,12 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 		struct mp_retention_msg msg;
 		uoff_t size;
 
+		if (set->max_examined != 0 &&
+		    result_r->examined >= set->max_examined) {
+			result_r->limited = TRUE;
+			result_r->cap_skipped = TRUE;
+			break;
+		}
 		result_r->examined++;
 		pop3_retention_msg_read(mail, &msg);
 		mp_retention_decide(policy, &msg, ioloop_time, set->as_of,
@@ -181,13 +187,9 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 	mail_search_args_deinit(args);
 	mail_search_args_unref(&args);
 
-	if (ret == 0 && !purge.stop && policy->max_retained_size != 0) {
-		if (set->max_retained != 0 &&
-		    array_count(&items) > set->max_retained)
-			result_r->cap_skipped = TRUE;
-		else
-			pop3_retention_purge_cap(&purge, t, &items);
-	}
+	if (ret == 0 && !purge.stop && !result_r->cap_skipped &&
+	    policy->max_retained_size != 0)
+		pop3_retention_purge_cap(&purge, t, &items);
 
 	if (ret < 0 || set->dry_run) {
 		mailbox_transaction_rollback(&t);

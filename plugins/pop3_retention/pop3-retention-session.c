@@ -165,7 +165,7 @@ pop3_retention_session_purge(struct mail_user *user, struct mailbox *box)
 	struct pop3_retention_purge_settings set = {
 		.as_of = ioloop_time,
 		.max_expunges = POP3_RETENTION_SESSION_MAX_EXPUNGES,
-		.max_retained = POP3_RETENTION_SESSION_MAX_RETAINED,
+		.max_examined = POP3_RETENTION_SESSION_MAX_EXAMINED,
 	};
 	struct pop3_retention_purge_result result;
 

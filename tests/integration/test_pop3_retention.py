@@ -12,7 +12,7 @@ import time
 import pytest
 
 from test_pop3_retention_support import (
-    DAY, KW_DEFERRED, KW_HIDDEN, KW_RETRIEVED, POLICY, capa,
+    DAY, KW_DEFERRED, KW_HIDDEN, KW_RETRIEVED, POLICY, capa, status,
     deliver, imap_flags, leave_on_server, log_lines, pop3_listing, retrieve,
     status_by_uid, sweep, swept_uids, top_only)
 
@@ -281,3 +281,21 @@ def test_pop3_no_flag_updates(policy, on_retrieve, seen):
     flags = imap_flags(stack, "alice")[1]
     assert KW_RETRIEVED in flags
     assert ("\\Seen" in flags) == seen
+
+
+def test_the_session_purge_is_bounded(policy):
+    """At most 1000 expunges at the end of one session; the next session (or
+    a sweep) takes the rest."""
+    stack = policy
+    stack.set_userdb("alice", {"pop3_retention_keep_after_retrieval": "0"})
+    deliver(stack, "alice", ["m%d" % i for i in range(1003)])
+    offsets = stack.log_offsets()
+    assert len(leave_on_server(stack, "alice")) == 1003
+    assert stack.message_count("alice") == 3
+    lines = log_lines(stack, offsets, "pop3_retention: session: expunged")
+    assert len(lines) == 1 and "expunged 1000 messages" in lines[0], lines
+    assert "limit reached" in lines[0]
+    assert [r["state"] for r in status(stack, "alice")] == ["retrieved"] * 3
+    # a session that retrieves nothing still purges what is due
+    assert pop3_listing(stack, "alice") != []
+    assert stack.message_count("alice") == 0
