@@ -103,6 +103,8 @@ def subsession(stack, fake_build, tmp_path):
         environ = dict(os.environ, STACK=stack.name, BUILD_DIR=fake_build,
                        MAILPOLICY_RUNTIME=selftest_runtime(),
                        MAILPOLICY_PORT_BASE=str(selftest_base(stack)))
+        if stack.platform.root != "/":
+            environ["D13_ROOT"] = stack.platform.root  # the session's tree, not one in BUILD_DIR
         environ.pop("CI", None)
         environ.update(env or {})
         junit = str(tmp_path / "sub.xml")

@@ -71,6 +71,16 @@ def test_2_sees_the_baseline_again(stack):
     conn.logout()
 
 
+def test_2b_stops_the_whole_stack(stack):
+    stack.stop()
+    assert stack.running() == []
+
+
+def test_2c_finds_it_running_again(stack):
+    assert sorted(stack.running()) == ["dovecot", "postfix"]
+    clients.imap(stack, "alice").logout()
+
+
 @pytest.mark.plugin("pop3_retention")
 def test_3_a_plugin_test_after_a_restart_without_plugins_still_runs(stack):
     stack.configure(plugins=[])
@@ -146,6 +156,8 @@ def test_changes_never_leak_into_the_next_test(stack, fake_build, subsession):
         "test_0_a_session_starts_from_the_known_configuration": "passed",
         "test_1_changes_everything_then_fails": "failed",
         "test_2_sees_the_baseline_again": "passed",
+        "test_2b_stops_the_whole_stack": "passed",
+        "test_2c_finds_it_running_again": "passed",
         "test_3_a_plugin_test_after_a_restart_without_plugins_still_runs": "passed",
         "test_4_and_the_next_has_the_plugin_loaded": "passed",
         "test_5_a_module_fixture_sets_the_baseline_of_its_tests": "passed",
@@ -299,6 +311,21 @@ def test_reset_wipes_mail_folders_and_accounts(stack):
     assert conn.select("INBOX")[1] == [b"0"]
     assert not any(b"Projects" in x for x in conn.list()[1])
     conn.logout()
+
+
+def test_reset_with_other_accounts(stack, send):
+    """A test may bring its own accounts (with userdb fields) through reset(); the
+    next reset() brings the baseline's back."""
+    stack.reset(accounts=[Account("erin@example.com", "erin-secret", {"x_field": "a b"})])
+    assert stack.userdb("erin")["x_field"] == "a b"
+    assert send(stack, "mx", "erin@example.com") == {}
+    stack.wait_for_messages("erin")
+    clients.imap(stack, "erin").logout()
+    stack.reset()
+    conn = clients.smtp(stack, "mx")
+    conn.mail("someone@example.net")
+    assert conn.rcpt("erin@example.com")[0] == 550
+    conn.quit()
 
 
 def test_unknown_user_gets_a_bounce_free_refusal(stack):

@@ -42,8 +42,8 @@ OPTIONS = {
     "plugins": "{protocol or '*': [stock plugin, ...]} added to the defaults",
     "quota": "list of quota roots (dicts, see quota_root); [] = no quota at all",
     "quota_full_tempfail": "bool: a full quota is a temporary failure (452/4.2.2)",
-    "pop3_uidl_format": "2.3 syntax (%08Xu%08Xv: the same UIDLs on 2.4) or a preset "
-                        "(each dialect's own text): uid-uidvalidity, guid, md5, uid",
+    "pop3_uidl_format": "2.3 syntax (%08Xu%08Xv, translated for 2.4) or a preset: "
+                        "uid-uidvalidity, guid, md5, uid",
     "pop3_save_uidl": "bool",
     "lmtp_save_to_detail_mailbox": "bool: LMTP saves user+detail@ into the mailbox `detail`",
     "recipient_delimiter": "default +",
@@ -144,8 +144,7 @@ def uidl_formats(value):
             continue
         expr = _UIDL_VARS[var]
         if hexa:
-            # 2.3's %X is upper-case hex; 2.4's hex filter writes lower case.
-            expr += (" | hex(%s)" % width if width else " | hex") + " | upper"
+            expr += " | hex(%s)" % width if width else " | hex"  # lower case, as 2.3's %X
         elif width:
             expr += " | lfill(%s)" % width if zero else " | lfill(%s, ' ')" % width
         out.append("%%{%s}" % expr)
@@ -214,7 +213,9 @@ def userdb_dict(accounts, mail_root):
     for a in accounts:
         obj = {"uid": str(MAIL_UID), "gid": str(MAIL_UID),
                "home": "%s/%s/%s" % (mail_root, a.domain, a.local)}
-        obj.update(userdb_fields(a))
+        # 2.3 expands %variables in the user's settings, which is where a plugin
+        # reads its userdb fields: a % of the value is written %%.
+        obj.update({k: v.replace("%", "%%") for k, v in userdb_fields(a).items()})
         lines += ["shared/userdb/" + a.address.lower(), json.dumps(obj, sort_keys=True)]
     return "\n".join(lines) + "\n"
 
@@ -354,8 +355,11 @@ def _extra(options, dialect):
 
 
 def _common_settings(options):
-    """Settings written the same way in both dialects."""
+    """Settings written the same way in both dialects (top level: quota_full_tempfail
+    is an LDA/LMTP setting, not a quota plugin one, on 2.3 too)."""
     out = []
+    if "quota_full_tempfail" in options:
+        out.append("quota_full_tempfail = %s" % _yesno(options["quota_full_tempfail"]))
     if "pop3_save_uidl" in options:
         out.append("pop3_save_uidl = %s" % _yesno(options["pop3_save_uidl"]))
     for key in ("lmtp_save_to_detail_mailbox", "lda_mailbox_autocreate"):
@@ -406,8 +410,6 @@ def _quota_23(options):
             out.append("quota%s_%s = %s" % (n, key, _yesno(value)))
     if out:
         out.append("quota_vsizes = yes")
-    if "quota_full_tempfail" in options:
-        out.append("quota_full_tempfail = %s" % _yesno(options["quota_full_tempfail"]))
     return out
 
 
@@ -552,8 +554,6 @@ def _quota_24(options):
         for key, value in (root.get("settings") or {}).items():
             inner.append("  %s = %s" % (key, _yesno(value)))
         out += ['quota "%s" {' % root["name"]] + inner + ["}"]
-    if "quota_full_tempfail" in options:
-        out.append("quota_full_tempfail = %s" % _yesno(options["quota_full_tempfail"]))
     return out
 
 

@@ -146,7 +146,12 @@ class MilterOps:
             os.replace(tmp, dst)
         postfix_form, milter_form, target = self._milter_socket(name, spec)
         if isinstance(target, int):
+            # A milter stopped a moment ago may still be closing its socket.
+            deadline = time.monotonic() + 3.0
             owner = procs.port_owner(target)
+            while owner == "an unknown process" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                owner = procs.port_owner(target)
             if owner:
                 raise HarnessError("milter %s: port %d is in use by %s" % (name, target, owner))
         elif os.path.lexists(target):

@@ -13,6 +13,8 @@ import os
 #   global:    loaded by every mail process (mail_plugins at top level)
 #   protocols: loaded only by these protocols (protocol X { mail_plugins })
 #   needs:     stock plugins loaded with it, in the same places
+#   dovecot:   (optional) Dovecot options (dovecot_conf.OPTIONS) the stack uses
+#              whenever the plugin is loaded; a test's own options win over them
 #   login:     a login plugin for these protocols' login processes
 #              (login_plugins, with login_plugin_dir = mail_plugin_dir)
 DOVECOT_PLUGINS = {

@@ -48,8 +48,11 @@ def require_module(stack, name):
     build = stack.platform.build_dir(stack.build_dir)
     if name == "milter":
         path = mp_modules.milter_path(build)
-    else:
+    elif name in mp_modules.DOVECOT_PLUGINS:
         path = mp_modules.plugin_path(build, name)
+    else:
+        pytest.fail("unknown module %r: not in mailstack/modules.py (%s)" % (
+            name, ", ".join(list(mp_modules.DOVECOT_PLUGINS) + ["milter"])), pytrace=False)
     if os.path.exists(path):
         return path
     if ci() and mp_modules.has_sources(name):
@@ -117,6 +120,7 @@ def fresh_stack(request, stack):
     if request.node.get_closest_marker("milter"):
         require_module(stack, "milter")
     stack.in_test = False
+    stack.restore(stack.baseline)
     stack.reset()
     offsets = stack.log_offsets()
     stack.test_offsets = offsets
