@@ -104,18 +104,44 @@ deps:
 	apt-get update -q && apt-get install -y -q $$missing
 
 # ---- install (honours DESTDIR and PREFIX) ----
+# Dovecot modules go where dovecot-config says (DOVECOT_MODULEDIR; login
+# plugins and the 2.4 settings module into its login/ and settings/, see
+# mk/dovecot.mk). Files under SYSCONFDIR are installed only when absent, so
+# a reinstall keeps an admin's changes. SYSTEMDUNITDIR= (empty) leaves the
+# units out (the Debian package installs them with dh_installsystemd).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/mailpolicy
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/mailpolicy
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/mailpolicy \
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mailpolicy
 	install -m 0644 docs/mailpolicy.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/mailpolicy.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	test -e $(DESTDIR)$(SYSCONFDIR)/mailpolicy/mailpolicy.conf || \
 		install -m 0644 packaging/mailpolicy.conf $(DESTDIR)$(SYSCONFDIR)/mailpolicy/mailpolicy.conf
-	@set -e; for m in $(wildcard $(B)/modules/*.so); do \
-		install -d $(DESTDIR)$(DOVECOT_MODULEDIR); install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/; done
+	install -m 0644 packaging/mailpolicy.conf packaging/dovecot/95-mailpolicy.conf.2.3 \
+		packaging/dovecot/95-mailpolicy.conf.2.4 packaging/postfix/main.cf.example \
+		packaging/postfix/master.cf.example $(DESTDIR)$(DOCDIR)/examples/
+	@set -e; for m in $(filter-out %_login_plugin.so,$(wildcard $(B)/modules/*.so)); do \
+		install -d $(DESTDIR)$(DOVECOT_MODULEDIR); \
+		echo "install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/"; \
+		install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/; done
+	@set -e; snippet=packaging/dovecot/95-mailpolicy.conf.$(if $(SETTINGS_SO),2.4,2.3); \
+	if [ -n "$(wildcard $(B)/modules/*.so)" ]; then \
+		install -d $(DESTDIR)$(SYSCONFDIR)/dovecot/conf.d; \
+		dst=$(DESTDIR)$(SYSCONFDIR)/dovecot/conf.d/95-mailpolicy.conf; \
+		test -e $$dst || { echo "install -m 0644 $$snippet $$dst"; install -m 0644 $$snippet $$dst; }; \
+		if [ -n "$(SYSTEMDUNITDIR)" ]; then install -d $(DESTDIR)$(SYSTEMDUNITDIR); \
+			install -m 0644 packaging/systemd/mailpolicy-pop3-retention.service \
+				packaging/systemd/mailpolicy-pop3-retention.timer $(DESTDIR)$(SYSTEMDUNITDIR)/; fi; \
+	fi
 	@set -e; if [ -e $(B)/sbin/mailpolicy-milter ]; then install -d $(DESTDIR)$(PREFIX)/sbin; \
-		install -m 0755 $(B)/sbin/mailpolicy-milter $(DESTDIR)$(PREFIX)/sbin/; fi
+		echo "install -m 0755 $(B)/sbin/mailpolicy-milter $(DESTDIR)$(PREFIX)/sbin/"; \
+		install -m 0755 $(B)/sbin/mailpolicy-milter $(DESTDIR)$(PREFIX)/sbin/; \
+		if [ -n "$(SYSTEMDUNITDIR)" ]; then install -d $(DESTDIR)$(SYSTEMDUNITDIR); \
+			install -m 0644 packaging/systemd/mailpolicy-milter.service $(DESTDIR)$(SYSTEMDUNITDIR)/; fi; \
+	fi
 
 # Stage an install and check that the installed CLI accepts the installed
 # sample policy.

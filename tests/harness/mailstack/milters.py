@@ -23,7 +23,7 @@ import signal
 import subprocess
 import time
 
-from . import modules, probe, procs
+from . import modules, probe, procs, units
 from .procs import HarnessError
 
 EXTRA_MILTER_OFFSETS = range(894, 900)
@@ -134,9 +134,26 @@ class MilterOps:
         del self.state["milters"][name]
         self._apply()
 
-    def _start_milter(self, name):
-        spec = self._milter_spec(name)
-        key = _key(name)
+    def _milter_unit(self):
+        """The systemd unit whose command line starts the milter, or None (see
+        units.py): only beside the build's own milter, not another binary."""
+        if self.milter_binary:
+            return None
+        path = modules.milter_unit_path(self.platform.build_dir(self.build_dir))
+        return path if os.path.exists(path) else None
+
+    def _milter_argv(self, name):
+        """The milter's command line, as the platform runs it."""
+        policy = self.paths.i(self._milter_policy_rel(name))
+        unit = self._milter_unit()
+        if unit is not None:
+            argv, user, group = units.milter_command(unit, policy)
+            if user is None:
+                return self.platform.cmd(argv)
+            uid, gid, groups = self.platform.ids(user, group)
+            # A unix socket is made by the milter's user, as in RuntimeDirectory.
+            os.chown(self.paths.h("run", "milter"), uid, gid)
+            return self.platform.cmd_as(argv, uid, gid, groups)
         src = self._milter_source()
         dst = self.paths.h("bin", "mailpolicy-milter")
         if not os.path.exists(dst) or os.path.getmtime(dst) != os.path.getmtime(src) or \
@@ -144,6 +161,12 @@ class MilterOps:
             tmp = dst + ".tmp"
             shutil.copy2(src, tmp)
             os.replace(tmp, dst)
+        return self.platform.cmd([self.paths.i("bin", "mailpolicy-milter"), "-c", policy, "-f"])
+
+    def _start_milter(self, name):
+        spec = self._milter_spec(name)
+        key = _key(name)
+        argv = self._milter_argv(name)
         postfix_form, milter_form, target = self._milter_socket(name, spec)
         if isinstance(target, int):
             # A milter stopped a moment ago may still be closing its socket.
@@ -158,8 +181,6 @@ class MilterOps:
             os.unlink(target)  # left by a milter killed with -9
         log_name = self._milter_log(name)
         log = open(self.paths.h("log", log_name + ".log"), "ab")
-        argv = self.platform.cmd([self.paths.i("bin", "mailpolicy-milter"),
-                                  "-c", self.paths.i(self._milter_policy_rel(name)), "-f"])
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True, close_fds=True)
         log.close()

@@ -3,7 +3,9 @@
 Each feature issue owns its entry here: the protocols that load the plugin and
 the extra Dovecot settings it needs. A plugin is loaded only when its .so exists
 under BUILD_DIR/modules and the caller asks for it (the default asks for every
-one that exists); without it the stack is stock Dovecot.
+one that exists); without it the stack is stock Dovecot. A module that is a
+symlink (a BUILD_DIR that stands for the installed packages, made by
+tests/packaging/test-packages) is linked where Dovecot reads it, not copied.
 """
 
 import os
@@ -56,6 +58,12 @@ def available(build_dir):
 
 def milter_path(build_dir):
     return os.path.join(build_dir, MILTER)
+
+
+def milter_unit_path(build_dir):
+    """A systemd unit beside the milter: when it exists, the milter is started
+    with the unit's command line, as its user (mailstack/units.py)."""
+    return os.path.join(build_dir, MILTER + ".service")
 
 
 def cli_path(build_dir):

@@ -40,6 +40,41 @@ class Platform:
             return inner
         return os.path.join(self.root, inner.lstrip("/"))
 
+    def inner_path(self, host):
+        """The path as the platform's servers see a host path inside its tree."""
+        if self.root == "/":
+            return host
+        root = self.root.rstrip("/") + "/"
+        if not host.startswith(root):
+            raise HarnessError("%s is outside the %s tree %s" % (host, self.name, self.root))
+        return "/" + host[len(root):]
+
+    def ids(self, user, group=None):
+        """(uid, gid, [supplementary gids]) of user (and group, else the user's
+        own) in the platform's /etc/passwd and /etc/group."""
+        with open(self.host_path("/etc/passwd")) as f:
+            pw = [line.split(":") for line in f if line.split(":")[0] == user]
+        if not pw:
+            raise HarnessError("user %s does not exist on %s" % (user, self.name))
+        uid, gid = int(pw[0][2]), int(pw[0][3])
+        groups = set()
+        found = group is None
+        with open(self.host_path("/etc/group")) as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if fields[0] == group:
+                    gid, found = int(fields[2]), True
+                if user in fields[3].split(","):
+                    groups.add(int(fields[2]))
+        if not found:
+            raise HarnessError("group %s does not exist on %s" % (group, self.name))
+        return uid, gid, sorted(groups | {gid})
+
+    def cmd_as(self, argv, uid, gid, groups):
+        """argv run on the host as uid/gid with these supplementary groups."""
+        return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
+                "--groups=" + ",".join(map(str, groups)), "--"] + list(argv)
+
     def stock_modules(self):
         """Dovecot's module directory, inner path."""
         return "/usr/lib/dovecot/modules"
@@ -114,6 +149,11 @@ class ChrootPlatform(Platform):
 
     def shown(self, command):
         return "chroot %s %s" % (self.root, command)
+
+    def cmd_as(self, argv, uid, gid, groups):
+        return ["chroot", "--userspec=%d:%d" % (uid, gid),
+                "--groups=" + ",".join(map(str, groups)), self.root, "/usr/bin/env", "-i",
+                "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"] + list(argv)
 
     def check(self):
         for prog in ("usr/sbin/dovecot", "usr/sbin/postfix"):

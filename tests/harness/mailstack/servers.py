@@ -95,7 +95,12 @@ class ServerOps:
             dst = os.path.join(moddir, modules.DOVECOT_PLUGINS[name]["file"])
             if os.path.lexists(dst):
                 os.unlink(dst)
-            shutil.copy2(modules.plugin_path(build, name), dst)
+            src = modules.plugin_path(build, name)
+            if os.path.islink(src):
+                # An installed module: Dovecot loads that very file.
+                os.symlink(self.platform.inner_path(os.path.realpath(src)), dst)
+                continue
+            shutil.copy2(src, dst)
             os.chmod(dst, 0o644)
         # Dovecot 2.4 accepts a plugin's settings (mailpolicy_config) only from a
         # settings module in its fixed modules/settings/ directory. Installed there
@@ -105,7 +110,10 @@ class ServerOps:
             target = self.platform.host_path(os.path.join(stock, "settings"))
             os.makedirs(target, exist_ok=True)
             for entry in os.listdir(settings):
-                shutil.copy2(os.path.join(settings, entry), os.path.join(target, entry))
+                src, dst = os.path.join(settings, entry), os.path.join(target, entry)
+                if os.path.exists(dst) and os.path.samefile(src, dst):
+                    continue  # the installed one itself
+                shutil.copy2(src, dst)
 
     def _start_dovecot(self, text):
         self._check_ports_free("dovecot")
