@@ -1,0 +1,52 @@
+# mk/milter.mk: mailpolicy-milter, the Redis rate store's link flags, the
+# milter's unit and protocol tests and its benchmarks.  Included by the
+# Makefile.
+#
+# The Redis store (core/rate-redis.c) is part of libmailpolicy.a, but only
+# programs that create one pull it in: those link -lhiredis (the CLI and
+# the Dovecot plugins do not).
+
+REDIS_LIBS := -lhiredis
+MILTER_LIBS := -lmilter $(REDIS_LIBS) -lcrypto -pthread
+
+MILTER_SRC := $(sort $(wildcard milter/*.c))
+MILTER_MAIN := milter/milter-main.c
+MILTER_LIB_SRC := $(filter-out $(MILTER_MAIN),$(MILTER_SRC))
+MILTER_HEADERS := $(wildcard milter/*.h)
+MILTER := $(B)/sbin/mailpolicy-milter
+MILTER_OBJ := $(MILTER_SRC:%.c=$(B)/obj/%.o)
+ASAN_MILTER_OBJ := $(MILTER_SRC:%.c=$(B)/asan/%.o)
+ASAN_MILTER := $(B)/asan/sbin/mailpolicy-milter
+
+.PHONY: milter milter-asan test-rate-redis miltertest bench-milter bench-rate tsan-rate
+all: milter
+milter: $(MILTER)
+
+# Test programs that use the Redis store or the milter's pure parts.
+$(B)/tests/unit/test-rate-redis $(B)/asan/tests/unit/test-rate-redis $(B)/fuzz/%: \
+	LDLIBS_CORE += $(REDIS_LIBS)
+$(B)/bench/bench-rate: LDLIBS_CORE += $(REDIS_LIBS)
+
+$(B)/obj/milter/%.o: milter/%.c $(HEADERS) $(MILTER_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Imilter $(CFLAGS) -c $< -o $@
+
+$(MILTER): $(MILTER_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(MILTER_OBJ) $(LIB) $(MILTER_LIBS)
+
+$(B)/asan/milter/%.o: milter/%.c $(HEADERS) $(MILTER_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Imilter $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_MILTER): $(ASAN_MILTER_OBJ) $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_MILTER_OBJ) $(ASAN_LIB) $(MILTER_LIBS)
+milter-asan: $(ASAN_MILTER)
+
+# Unit tests of the milter's pure parts (decision, audit header) link
+# those objects without libmilter's main.
+$(B)/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/obj/%.o)
+$(B)/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
+$(B)/asan/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/asan/%.o)
+$(B)/asan/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
