@@ -50,3 +50,13 @@ $(B)/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/obj/%.
 $(B)/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
 $(B)/asan/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/asan/%.o)
 $(B)/asan/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
+
+# The rate stores under ThreadSanitizer (not part of make test's asan
+# step: TSan and ASan do not mix in one binary).
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+$(B)/tsan/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_SRC) $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -Itests/unit -o $@ $< $(UNIT_HELPER_SRC) $(CORE_SRC) \
+		-lcmocka $(REDIS_LIBS) $(LDLIBS_CORE)
+tsan-rate: $(B)/tsan/tests/unit/test-rate $(B)/tsan/tests/unit/test-rate-redis
+	@set -e; for t in $^; do echo "== $$t (tsan)"; TSAN_OPTIONS=halt_on_error=1 MP_SRCDIR=$(CURDIR) $$t; done
