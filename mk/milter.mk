@@ -45,11 +45,13 @@ $(ASAN_MILTER): $(ASAN_MILTER_OBJ) $(ASAN_LIB)
 milter-asan: $(ASAN_MILTER)
 
 # Unit tests of the milter's pure parts (decision, audit header) link
-# those objects without libmilter's main.
-$(B)/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/obj/%.o)
-$(B)/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
-$(B)/asan/tests/unit/test-milter%: MILTER_TEST_OBJ = $(MILTER_LIB_SRC:%.c=$(B)/asan/%.o)
-$(B)/asan/tests/unit/test-milter%: LDLIBS_CORE += $(MILTER_TEST_OBJ) $(MILTER_LIBS)
+# those objects, without libmilter.  The library comes again after them:
+# a static library is searched only where it stands on the command line.
+MILTER_PURE := milter/decision.c milter/audit.c
+$(B)/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/obj/%.o)
+$(B)/tests/unit/test-milter-decision: LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/obj/%.o) $(LIB) -lcrypto
+$(B)/asan/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/asan/%.o)
+$(B)/asan/tests/unit/test-milter-decision: LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/asan/%.o) $(ASAN_LIB) -lcrypto
 
 # The rate stores under ThreadSanitizer (not part of make test's asan
 # step: TSan and ASan do not mix in one binary).
