@@ -62,3 +62,10 @@ $(B)/tsan/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_SRC) $(CORE_SRC) $(HEADERS)
 		-lcmocka $(REDIS_LIBS) $(LDLIBS_CORE)
 tsan-rate: $(B)/tsan/tests/unit/test-rate $(B)/tsan/tests/unit/test-rate-redis
 	@set -e; for t in $^; do echo "== $$t (tsan)"; TSAN_OPTIONS=halt_on_error=1 MP_SRCDIR=$(CURDIR) $$t; done
+
+# ---- install: the man page (the binary is installed by the Makefile) ----
+install: install-milter-man
+.PHONY: install-milter-man
+install-milter-man:
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 docs/mailpolicy-milter.8 $(DESTDIR)$(PREFIX)/share/man/man8/
