@@ -85,6 +85,7 @@ test: deps
 	$(MAKE) clang-build
 	$(MAKE) unit
 	$(MAKE) asan
+	$(MAKE) miltertest-milter
 	$(MAKE) fuzz-smoke
 	$(MAKE) install-check
 	$(MAKE) integration STACK=debian12
