@@ -91,3 +91,15 @@ miltertest-milter: $(ASAN_MILTER)
 	done; \
 	if grep -q 'ERROR: AddressSanitizer\|runtime error' $$d/milter.log; then cat $$d/milter.log; exit 1; fi; \
 	test $$fail = 0
+
+# ---- benchmarks (not in make test) ----
+# make bench-rate: the memory store, and the Redis store against a
+# redis-server started here on a free loopback port.
+bench-rate: $(B)/bench/bench-rate
+	@set -e; d=$(abspath $(B))/bench-redis; rm -rf $$d; mkdir -p $$d; \
+	port=$$($(PYTHON) -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); \
+	redis-server --port $$port --bind 127.0.0.1 --save '' --appendonly no --dir $$d \
+		> $$d/redis.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid; wait $$pid 2>/dev/null || true' EXIT; \
+	for i in $$(seq 100); do redis-cli -p $$port ping >/dev/null 2>&1 && break; sleep 0.05; done; \
+	MP_BENCH_REDIS=127.0.0.1:$$port $(B)/bench/bench-rate
