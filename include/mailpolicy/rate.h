@@ -129,7 +129,8 @@ enum mp_rate_status mp_rate_check(struct mp_rate_store *store, const char *key,
    Returns MP_RATE_ALLOWED (all counted), MP_RATE_LIMITED (nothing
    counted; each item's status says whether it was over) or
    MP_RATE_FAILED (nothing counted, except by a memory store that ran
-   out of memory half way; *error_r says why: a NULL key, a key too long, the same key twice, a zero window with a count,
+   out of memory half way; *error_r says why: a NULL key, a key too
+   long, the same key twice, a zero window with a count,
    more than MP_RATE_MAX_ITEMS items, or a store failure).  Items with
    rate.count 0 are ALLOWED without touching the store; a call with no
    other item is ALLOWED.  Keys are distinct store entries: callers give
