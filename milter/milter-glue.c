@@ -25,10 +25,15 @@
 #include "session.h"
 #include "stats.h"
 
+/* Everything a decision uses comes with MAIL.  Postfix still sends the
+   macros of the stages we turn off, one-way: those lists are cut to one
+   cheap macro (an empty list would mean Postfix's defaults). */
 #define MAIL_MACROS "i {daemon_name} {daemon_port} {daemon_addr} " \
-	"{client_addr} {auth_authen} {auth_type} {tls_version} {cipher} " \
-	"{mail_addr} j v _"
+	"{client_addr} {auth_authen} {auth_type} {tls_version} j v _"
+#define SKIPPED_MACROS "j"
 #define EOM_MACROS "i"
+
+static bool glue_tcp;
 
 static struct session *session_of(SMFICTX *ctx)
 {
@@ -70,8 +75,10 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 		return SMFIS_TEMPFAIL;
 	}
 
-	want_no = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NODATA |
+	want_no = SMFIP_NOCONNECT | SMFIP_NOHELO |
 		SMFIP_NOEOH | SMFIP_NOUNKNOWN;
+	if (!glue_tcp)
+		want_no |= SMFIP_NODATA;
 	want_nr = 0;
 	if ((config->stages & CONFIG_STAGE_RCPT) == 0)
 		want_no |= SMFIP_NORCPT;
@@ -91,7 +98,12 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	*pf1 = proto;
 	*pf2 = 0;
 	*pf3 = 0;
-	if (smfi_setsymlist(ctx, SMFIM_ENVFROM, MAIL_MACROS) != MI_SUCCESS ||
+	if (smfi_setsymlist(ctx, SMFIM_CONNECT, SKIPPED_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_HELO, SKIPPED_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVFROM, MAIL_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, SKIPPED_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_DATA, SKIPPED_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_EOH, SKIPPED_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_EOM, EOM_MACROS) != MI_SUCCESS)
 		log_msg(LOG_WARNING, "cannot request macros: the MTA may "
 			"not send {daemon_port} or {tls_version}");
@@ -387,6 +399,11 @@ static sfsistat glue_eom(SMFICTX *ctx)
 	return ret;
 }
 
+static sfsistat glue_data(SMFICTX *ctx)
+{
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat glue_abort(SMFICTX *ctx)
 {
 	struct session *s = session_of(ctx);
@@ -423,11 +440,12 @@ static struct smfiDesc glue_desc = {
 	.xxfi_abort = glue_abort,
 	.xxfi_close = glue_close,
 	.xxfi_unknown = NULL,
-	.xxfi_data = NULL,
+	.xxfi_data = glue_data,
 	.xxfi_negotiate = glue_negotiate,
 };
 
-int glue_register(void)
+int glue_register(bool tcp)
 {
+	glue_tcp = tcp;
 	return smfi_register(glue_desc) == MI_SUCCESS ? 0 : -1;
 }

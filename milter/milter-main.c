@@ -17,14 +17,18 @@
  * DIAGNOSTICS: errors go to syslog (mail facility) and, with -f or
  * before the fork, to stderr; exit status 1 for a bad file or setup. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +84,48 @@ static void *signal_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* TCP_NODELAY on libmilter's listening TCP socket (Linux gives it to
+   every connection accepted there).  At the end of a message libmilter
+   writes each header change and then the final reply as separate
+   writes; with Nagle's algorithm the reply waits until Postfix ACKs the
+   header change, and Postfix, which sends nothing until that reply,
+   delays its ACK by up to 40 ms: a stall per message.  libmilter has no
+   option for this and does not hand out its socket, so it is found
+   among our descriptors: the one TCP socket that listens. */
+static void listener_nodelay(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *d;
+
+	if (dir == NULL) {
+		log_msg(LOG_WARNING, "cannot set TCP_NODELAY: /proc/self/fd: "
+			"%s", strerror(errno));
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		struct sockaddr_storage addr;
+		socklen_t len = sizeof(addr);
+		int fd, on = 1, listening = 0;
+		socklen_t olen = sizeof(listening);
+		char *end;
+		long n = strtol(d->d_name, &end, 10);
+
+		if (*end != '\0' || n < 0 || n > INT32_MAX || n == dirfd(dir))
+			continue;
+		fd = (int)n;
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &olen) < 0 || !listening ||
+		    getsockname(fd, (struct sockaddr *)&addr, &len) < 0 ||
+		    (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			       sizeof(on)) < 0)
+			log_msg(LOG_WARNING, "cannot set TCP_NODELAY: %s",
+				strerror(errno));
+	}
+	closedir(dir);
 }
 
 /* USER or USER:GROUP to ids. */
@@ -161,7 +207,8 @@ int main(int argc, char **argv)
 	config_install(config);
 	sock = mp_policy_milter(config->policy)->socket;
 
-	if (glue_register() < 0 || smfi_setconn((char *)sock) != MI_SUCCESS) {
+	if (glue_register(strncmp(sock, "inet", 4) == 0) < 0 ||
+	    smfi_setconn((char *)sock) != MI_SUCCESS) {
 		log_msg(LOG_ERR, "cannot set up the milter socket %s", sock);
 		return 1;
 	}
@@ -171,6 +218,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot open the milter socket %s", sock);
 		return 1;
 	}
+	listener_nodelay();
 	if (user != NULL) {
 		if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0) {
 			const char *path = strchr(sock, ':') + 1;
