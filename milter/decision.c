@@ -64,6 +64,12 @@ refuse(struct milter_decision *d, enum mp_verdict verdict,
 	va_start(args, fmt);
 	vsnprintf(d->text, sizeof(d->text), fmt, args);
 	va_end(args);
+	/* addresses and macros in the text come from the client: no CR/LF
+	   (libmilter would refuse the reply) nor other control bytes */
+	for (char *p = d->text; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
 }
 
 static bool empty(const char *s)
@@ -189,7 +195,7 @@ void milter_decide_mail(const struct mp_listener *l,
 
 	accept_(d);
 	if (!client_allowed(l, f)) {
-		char addr[MP_ADDR_STR_SIZE] = "local";
+		char addr[MP_ADDR_STR_SIZE] = "unknown";
 
 		if (f->client_known)
 			mp_addr_format(&f->client, addr, sizeof(addr));

@@ -59,7 +59,9 @@ struct milter_decision {
 	enum milter_rule rule;
 	char rcode[4];			/* "553" */
 	char xcode[8];			/* "5.7.1" */
-	char text[320];			/* without codes */
+	char text[320];			/* without codes; one line of
+					   printable bytes (control
+					   bytes become '?') */
 };
 
 /* The rule's name as it appears in logs and the audit header

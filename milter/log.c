@@ -14,11 +14,19 @@ void log_open(int foreground)
 
 void log_msg(int priority, const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX];
 	va_list args;
 
 	va_start(args, fmt);
-	vsyslog(priority, fmt, args);
+	vsnprintf(line, sizeof(line), fmt, args);
 	va_end(args);
+	/* values come from clients (addresses, macros): one line each,
+	   whatever bytes they hold */
+	for (char *p = line; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	syslog(priority, "%s", line);
 }
 
 static void *env_alloc(void *ctx, size_t size)

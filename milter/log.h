@@ -9,7 +9,11 @@
 
 #include "mailpolicy/env.h"
 
+/* Longer lines are cut. */
+#define LOG_LINE_MAX 2048
+
 void log_open(int foreground);
+/* Control characters in the line (CR, LF, ...) become '?'. */
 void log_msg(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

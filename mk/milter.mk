@@ -75,7 +75,9 @@ install-milter-man:
 
 # ---- protocol tests: miltertest scripts against the ASan+UBSan milter ----
 # Each tests/milter/*.lua (but lib.lua) runs against one milter started
-# here with tests/milter/policy.conf on a free loopback port.
+# here with tests/milter/policy.conf on a free loopback port, then
+# tests/milter/test_wire.py (what miltertest cannot send) against the same
+# milter.
 MILTERTEST_SCRIPTS := $(filter-out tests/milter/lib.lua,$(sort $(wildcard tests/milter/*.lua)))
 miltertest-milter: $(ASAN_MILTER)
 	@set -e; d=$(abspath $(B))/miltertest; rm -rf $$d; mkdir -p $$d; \
@@ -92,7 +94,14 @@ miltertest-milter: $(ASAN_MILTER)
 		else cat $$d/out; fail=1; fi; \
 		kill -0 $$pid || { echo "milter died:"; cat $$d/milter.log; exit 1; }; \
 	done; \
+	echo "== tests/milter/test_wire.py"; \
+	MILTER_SOCKET=inet:$$port@127.0.0.1 MILTER_PID=$$pid PYTHONPATH=$(CURDIR)/tests/milter \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/milter/test_wire.py || fail=1; \
+	kill -0 $$pid || { echo "milter died:"; cat $$d/milter.log; exit 1; }; \
 	if grep -q 'ERROR: AddressSanitizer\|runtime error' $$d/milter.log; then cat $$d/milter.log; exit 1; fi; \
+	if grep -v '^mailpolicy-milter\[' $$d/milter.log | grep -q .; then \
+		echo "milter.log: lines that are not the milter's (a value broke a line?):"; \
+		grep -v '^mailpolicy-milter\[' $$d/milter.log | head -5; exit 1; fi; \
 	test $$fail = 0
 
 # ---- benchmarks (not in make test) ----

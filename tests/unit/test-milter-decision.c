@@ -243,6 +243,49 @@ static void test_mail_table(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* Client-controlled values in a reply text: no CR/LF (no smuggled reply
+   lines), no control bytes; the rest of the text stays. */
+static void test_text_is_one_printable_line(void **state)
+{
+	static const char *const hostile[] = {
+		"carol@example.com\r\n250 2.0.0 Ok", "x\ty@example.com",
+		"a\x01\x7f\x1b[31m@example.com",
+	};
+	const struct mp_listener *l;
+	struct milter_facts f;
+	struct milter_decision d;
+	const char *error;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.daemon_name = "submission";
+	f.client_known = mp_addr_parse("192.0.2.1", &f.client, &error) == 0;
+	f.login = "alice@example.com";
+	f.auth_type = "PLAIN";
+	f.tls_version = "TLSv1.3";
+	l = milter_listener(policy, &f);
+	assert_non_null(l);
+	for (size_t i = 0; i < N_ELEMENTS(hostile); i++) {
+		f.sender = hostile[i];
+		milter_decide_mail(l, &f, &d);
+		assert_int_equal(d.rule, MILTER_RULE_SENDER);
+		for (const char *p = d.text; *p != '\0'; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				fail_msg("control byte in \"%s\"", d.text);
+		}
+		assert_non_null(strstr(d.text, "not owned by alice@example.com"));
+	}
+	f.sender = hostile[0];
+	milter_decide_mail(l, &f, &d);
+	assert_non_null(strstr(d.text, "<carol@example.com??250 2.0.0 Ok>"));
+	/* and a TLS version with a line break */
+	f.sender = "alice@example.com";
+	f.tls_version = "TLSv1\r\n250 Ok";
+	milter_decide_mail(l, &f, &d);
+	assert_int_equal(d.rule, MILTER_RULE_MIN_TLS);
+	assert_null(strpbrk(d.text, "\r\n"));
+}
+
 static void test_rcpt_and_size(void **state)
 {
 	const struct mp_listener *mx = mp_policy_listener_find(policy, "mx", 0);
@@ -400,6 +443,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mail_table),
+		cmocka_unit_test(test_text_is_one_printable_line),
 		cmocka_unit_test(test_rcpt_and_size),
 		cmocka_unit_test(test_rate_items),
 		cmocka_unit_test(test_audit_value),
