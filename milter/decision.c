@@ -7,6 +7,7 @@
  *              not allowed; unknown listener with `reject`
  *   553 5.7.1  sender not owned by the login
  *   452 4.5.3  too many recipients
+ *   550 5.5.3  too many recipients, at end of message (local submission)
  *   552 5.3.4  message too big
  *   450 4.7.1  rate limited
  *   451 4.3.0  unknown listener with `tempfail`; rate store unavailable
@@ -104,23 +105,30 @@ void milter_decide_unknown(const struct mp_policy *policy,
 			   struct milter_decision *d)
 {
 	enum mp_verdict v = mp_policy_milter(policy)->unknown_listener;
-	char port[16];
+	char where[96];
 
 	accept_(d);
 	if (v == MP_VERDICT_ACCEPT)
 		return;
+	/* both facts, so an admin sees which name to give a listener */
 	if (facts->port != 0)
-		snprintf(port, sizeof(port), "%u", facts->port);
+		snprintf(where, sizeof(where), "port %u", facts->port);
 	else
-		snprintf(port, sizeof(port), "unknown");
+		snprintf(where, sizeof(where), "port unknown");
+	if (!empty(facts->daemon_name)) {
+		size_t len = strlen(where);
+
+		snprintf(where + len, sizeof(where) - len,
+			 ", daemon name %.64s", facts->daemon_name);
+	}
 	if (v == MP_VERDICT_REJECT) {
 		refuse(d, v, MILTER_RULE_UNKNOWN_LISTENER, "550 5.7.0",
 		       "no mail policy for this port (%s): "
-		       "unknown_listener = reject", port);
+		       "unknown_listener = reject", where);
 	} else {
 		refuse(d, v, MILTER_RULE_UNKNOWN_LISTENER, "451 4.3.0",
 		       "no mail policy for this port (%s): "
-		       "unknown_listener = tempfail", port);
+		       "unknown_listener = tempfail", where);
 	}
 }
 
@@ -265,6 +273,19 @@ void milter_decide_rcpt(const struct mp_listener *l, uint64_t rcpt_count,
 		refuse(d, MP_VERDICT_TEMPFAIL, MILTER_RULE_MAX_RECIPIENTS,
 		       "452 4.5.3", "Too many recipients: at most %llu per "
 		       "message (listener %s: max_recipients)",
+		       (unsigned long long)l->max_recipients, l->label);
+	}
+}
+
+void milter_decide_recipients(const struct mp_listener *l,
+			      uint64_t rcpt_count, struct milter_decision *d)
+{
+	accept_(d);
+	if (l->max_recipients != 0 && rcpt_count > l->max_recipients) {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_MAX_RECIPIENTS,
+		       "550 5.5.3", "Too many recipients: %llu, at most %llu "
+		       "per message (listener %s: max_recipients)",
+		       (unsigned long long)rcpt_count,
 		       (unsigned long long)l->max_recipients, l->label);
 	}
 }

@@ -44,7 +44,9 @@ enum milter_rule {
 /* What the milter knows of a session, as Postfix told it. */
 struct milter_facts {
 	const char *daemon_name;	/* {daemon_name}; NULL = not sent */
-	uint16_t port;			/* {daemon_port}; 0 = unknown */
+	uint16_t port;			/* {daemon_port}; 0 = unknown (also
+					   Postfix's "0" for local
+					   submission) */
 	bool client_known;		/* false for local submission */
 	struct mp_addr client;
 	const char *login;		/* {auth_authen}; NULL/"" = none */
@@ -90,6 +92,12 @@ void milter_decide_mail(const struct mp_listener *listener,
    one. */
 void milter_decide_rcpt(const struct mp_listener *listener,
 			uint64_t rcpt_count, struct milter_decision *d);
+
+/* At end of message, for mail whose recipients cannot be refused one by
+   one (local submission through Postfix's cleanup: it holds such mail as
+   a configuration error): all rcpt_count recipients, refused for good. */
+void milter_decide_recipients(const struct mp_listener *listener,
+			      uint64_t rcpt_count, struct milter_decision *d);
 
 /* At end of message: the real size in bytes. */
 void milter_decide_size(const struct mp_listener *listener, uint64_t size,

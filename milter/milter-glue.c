@@ -195,7 +195,7 @@ static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
 	struct session *s = session_of(ctx);
 	struct milter_facts *f;
 	struct milter_decision d;
-	const char *addr, *error;
+	const char *addr, *error, *port;
 
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
@@ -213,7 +213,10 @@ static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
 	copy_address(s->sender, sizeof(s->sender),
 		     argv != NULL ? argv[0] : NULL);
 	f->daemon_name = s->daemon_name;
-	f->port = milter_parse_port(macro(ctx, "{daemon_port}"));
+	port = macro(ctx, "{daemon_port}");
+	f->port = milter_parse_port(port);
+	/* Postfix's cleanup, for mail from sendmail(1), says port 0 */
+	s->non_smtp = port != NULL && strcmp(port, "0") == 0;
 	addr = macro(ctx, "{client_addr}");
 	f->client_known = addr != NULL &&
 		mp_addr_parse(addr, &f->client, &error) == 0;
@@ -251,6 +254,14 @@ static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
 	milter_decide_rcpt(s->listener, s->rcpts + 1, &d);
 	if (d.verdict == MP_VERDICT_ACCEPT) {
 		s->rcpts++;
+		return SMFIS_CONTINUE;
+	}
+	if (s->non_smtp) {
+		/* Postfix cannot refuse one recipient of local mail (it
+		   would hold the message as a configuration error): the
+		   message is refused at its end instead */
+		s->rcpts++;
+		s->too_many_rcpts = true;
 		return SMFIS_CONTINUE;
 	}
 	ret = refuse(ctx, s, &d, "rcpt");
@@ -391,7 +402,10 @@ static sfsistat glue_eom(SMFICTX *ctx)
 	if (id != NULL)
 		session_copy(s->queue_id, sizeof(s->queue_id), id);
 	if (s->listener != NULL && s->report.rule == MILTER_RULE_NONE) {
-		milter_decide_size(s->listener, s->size, &d);
+		if (s->too_many_rcpts)
+			milter_decide_recipients(s->listener, s->rcpts, &d);
+		else
+			milter_decide_size(s->listener, s->size, &d);
 		if (d.verdict == MP_VERDICT_ACCEPT)
 			check_rates(s, &d);
 		if (d.verdict != MP_VERDICT_ACCEPT)

@@ -36,6 +36,8 @@ void session_reset_message(struct session *s)
 	s->daemon_name[0] = s->login[0] = s->auth_type[0] = '\0';
 	s->tls_version[0] = s->sender[0] = s->queue_id[0] = '\0';
 	s->rcpts = 0;
+	s->non_smtp = false;
+	s->too_many_rcpts = false;
 	s->size = 0;
 	s->audit_headers = 0;
 	memset(&s->report, 0, sizeof(s->report));

@@ -28,6 +28,10 @@ struct session {
 	char sender[MILTER_VALUE_MAX];
 	char queue_id[64];
 	uint64_t rcpts;
+	/* local submission (Postfix's cleanup says {daemon_port} 0): a
+	   recipient past max_recipients refuses the message at its end */
+	bool non_smtp;
+	bool too_many_rcpts;
 	uint64_t size;			/* header and body bytes seen */
 	unsigned int audit_headers;	/* forged audit headers to drop */
 	/* report mode: the first refusal that enforce would have made */

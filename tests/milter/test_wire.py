@@ -260,6 +260,27 @@ def test_crlf_in_a_macro_cannot_add_reply_lines():
     assert_sane(r, "553")
 
 
+# ---- local submission ----------------------------------------------------------
+
+def test_local_submission_refuses_too_many_recipients_at_the_end():
+    # Postfix's cleanup, for mail from sendmail(1), says port 0 and cannot
+    # take a refused recipient: the whole message is refused at its end
+    with session("{daemon_name}", "mx", "{daemon_port}", "0",
+                 "{client_addr}", "127.0.0.1") as m:
+        assert m.mail("root@mail.example.net").code == w.CONTINUE
+        for rcpt in ("alice@example.com", "bob@example.org", "carol@example.com"):
+            assert m.rcpt(rcpt).code == w.CONTINUE
+        r = m.message([("Subject", "local")], b"hi\r\n")
+        assert_sane(r, "550")
+        assert r.text == ("550 5.5.3 Too many recipients: 3, at most 2 per message "
+                          "(listener mx: max_recipients)"), r.text
+        assert not [a for a in r.actions if a[0] == w.INSHEADER]
+        # the next message counts afresh
+        assert m.mail("root@mail.example.net").code == w.CONTINUE
+        assert m.rcpt("alice@example.com").code == w.CONTINUE
+        assert m.message([("Subject", "local")], b"hi\r\n").code == w.CONTINUE
+
+
 # ---- headers at end of message -------------------------------------------------
 
 def test_forged_audit_headers_go_and_ours_comes_once():

@@ -286,6 +286,27 @@ static void test_text_is_one_printable_line(void **state)
 	assert_null(strpbrk(d.text, "\r\n"));
 }
 
+/* An unknown listener's reply says what the milter saw, so the admin
+   knows which label or port a listener needs. */
+static void test_unknown_names_what_it_saw(void **state)
+{
+	struct milter_facts f;
+	struct milter_decision d;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.daemon_name = "mail.example.net";	/* Postfix's default name */
+	milter_decide_unknown(policy, &f, &d);
+	assert_string_equal(d.text, "no mail policy for this port (port "
+			    "unknown, daemon name mail.example.net): "
+			    "unknown_listener = tempfail");
+	f.daemon_name = NULL;
+	f.port = 2526;
+	milter_decide_unknown(policy, &f, &d);
+	assert_string_equal(d.text, "no mail policy for this port (port 2526): "
+			    "unknown_listener = tempfail");
+}
+
 static void test_rcpt_and_size(void **state)
 {
 	const struct mp_listener *mx = mp_policy_listener_find(policy, "mx", 0);
@@ -306,6 +327,18 @@ static void test_rcpt_and_size(void **state)
 	assert_string_equal(d.xcode, "4.5.3");
 	/* no max_recipients: 1,000,000 is fine */
 	milter_decide_rcpt(dom, 1000000, &d);
+	assert_int_equal(d.verdict, MP_VERDICT_ACCEPT);
+	/* local submission: all recipients at the end, refused for good */
+	milter_decide_recipients(mx, 2, &d);
+	assert_int_equal(d.verdict, MP_VERDICT_ACCEPT);
+	milter_decide_recipients(mx, 3, &d);
+	assert_int_equal(d.verdict, MP_VERDICT_REJECT);
+	assert_int_equal(d.rule, MILTER_RULE_MAX_RECIPIENTS);
+	assert_string_equal(d.rcode, "550");
+	assert_string_equal(d.xcode, "5.5.3");
+	assert_string_equal(d.text, "Too many recipients: 3, at most 2 per "
+			    "message (listener mx: max_recipients)");
+	milter_decide_recipients(dom, 1000000, &d);
 	assert_int_equal(d.verdict, MP_VERDICT_ACCEPT);
 
 	milter_decide_size(sub, 0, &d);
@@ -444,6 +477,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mail_table),
 		cmocka_unit_test(test_text_is_one_printable_line),
+		cmocka_unit_test(test_unknown_names_what_it_saw),
 		cmocka_unit_test(test_rcpt_and_size),
 		cmocka_unit_test(test_rate_items),
 		cmocka_unit_test(test_audit_value),
