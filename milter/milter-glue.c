@@ -37,6 +37,8 @@
 #define MAIL_MACROS "i {daemon_name} {daemon_port} {daemon_addr} " \
 	"{client_addr} {auth_authen} {auth_type} {tls_version} j v _"
 #define SKIPPED_MACROS "j"
+/* the queue id exists from the first accepted recipient on */
+#define RCPT_MACROS "i"
 #define EOM_MACROS "i"
 
 static bool glue_tcp;
@@ -107,7 +109,7 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	if (smfi_setsymlist(ctx, SMFIM_CONNECT, SKIPPED_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_HELO, SKIPPED_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_ENVFROM, MAIL_MACROS) != MI_SUCCESS ||
-	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, SKIPPED_MACROS) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, RCPT_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_DATA, SKIPPED_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_EOH, SKIPPED_MACROS) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_EOM, EOM_MACROS) != MI_SUCCESS)
@@ -264,6 +266,8 @@ static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
 		s->too_many_rcpts = true;
 		return SMFIS_CONTINUE;
 	}
+	if (s->queue_id[0] == '\0')
+		session_copy(s->queue_id, sizeof(s->queue_id), macro(ctx, "i"));
 	ret = refuse(ctx, s, &d, "rcpt");
 	if (ret == SMFIS_CONTINUE)
 		s->rcpts++;	/* report mode: the recipient stays */
