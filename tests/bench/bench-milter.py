@@ -49,7 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "harness"))
 
-from mailstack import HarnessError, Stack, policy, procs  # noqa: E402
+from mailstack import HarnessError, Stack, policy, probe, procs  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
@@ -345,6 +345,11 @@ class Bench:
         # processes that ended during the run are in their parent's counts
         total = cpu_seconds(self.work_pids(flt)) - cpu0 + source_cpu
         filter_cpu = cpu_seconds(flt.pids()) - filter0 if flt else None
+        if key == "rate-redis":
+            # the counts really went to Redis
+            rkey = "mprate:mx/ip/127.0.0.1"
+            if probe.redis_command(self.stack.ports["redis"], "EXISTS", rkey) != ":1":
+                fail("rate-redis: no %s in Redis" % rkey)
         per = lambda x: None if x is None else x / MESSAGES * 1e3  # noqa: E731
         return MESSAGES / elapsed, per(filter_cpu), per(total)
 
