@@ -13,12 +13,14 @@ refuses a message ends the benchmark with an error.
 
 Configurations:
   no milter          Postfix alone: the 1.00 every ratio is measured against
-  mailpolicy-milter  packaging/mailpolicy.conf as shipped (memory store)
-  ... + rate memory  the same with rate_client_ip on mx (every message counted)
-  ... + rate redis   the same with the count in the stack's Redis
+  mailpolicy-milter  packaging/mailpolicy.conf as shipped (memory store, TCP
+                     socket), and the same on a Unix socket
+  ... + rate memory  the sample with rate_client_ip on mx (every message counted)
+  ... + rate redis   the same with the counts in the stack's Redis
   minimal milter     tests/bench/trivial-milter -m: MAIL only, every other
-                     stage negotiated away: the floor of a libmilter milter
-  trivial milter     tests/bench/trivial-milter: takes every stage
+                     stage negotiated away: the floor of a libmilter milter,
+                     on TCP and on a Unix socket
+  trivial milter     tests/bench/trivial-milter: takes every stage (TCP)
   postfwd1/postfwd2  Debian's postfwd through check_policy_service, with the
                      checks of the sample's mx listener (auth = forbid by
                      server port at RCPT; max_recipients = 100 at end of data)
@@ -30,8 +32,8 @@ listener, each past RCPT, while Postfix holds 200 milter connections.
 
 Environment: BENCH_ROUNDS (3), BENCH_MESSAGES (2000), BENCH_SESSIONS (20),
 BENCH_SIZE (2048), BENCH_CONCURRENT (200), BENCH_ONLY (comma-separated
-configuration keys: none,mailpolicy,rate-memory,rate-redis,minimal,trivial,
-postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
+configuration keys: none,mailpolicy,mailpolicy-unix,rate-memory,rate-redis,
+minimal,minimal-unix,trivial,postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
 as for the harness. Nothing here asserts a time: it prints figures and ratios.
 """
 
