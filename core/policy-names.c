@@ -40,6 +40,7 @@ static const char *const folder_key_names[] = {
 	[MP_FOLDER_STORAGE] = "storage",
 	[MP_FOLDER_MESSAGES] = "messages",
 	[MP_FOLDER_SCOPE] = "scope",
+	[MP_FOLDER_WHEN_FULL] = "when_full",
 };
 
 static const char *const listener_key_names[] = {
@@ -55,6 +56,7 @@ static const char *const listener_key_names[] = {
 	[MP_LISTENER_MAX_MESSAGE_SIZE] = "max_message_size",
 	[MP_LISTENER_RATE_LOGIN] = "rate_login",
 	[MP_LISTENER_RATE_CLIENT_IP] = "rate_client_ip",
+	[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] = "rate_client_ipv6_prefix",
 	[MP_LISTENER_RATE_SENDER] = "rate_sender",
 };
 
@@ -66,6 +68,7 @@ static const char *const milter_key_names[] = {
 	[MP_MILTER_HMAC_KEY_FILE] = "hmac_key_file",
 	[MP_MILTER_RATE_STORE] = "rate_store",
 	[MP_MILTER_RATE_STORE_FAILURE] = "rate_store_failure",
+	[MP_MILTER_REDIS_PASSWORD_FILE] = "redis_password_file",
 };
 
 static const char *const dele_action_names[] = {
@@ -83,6 +86,11 @@ static const char *const retrieve_action_names[] = {
 static const char *const folder_scope_names[] = {
 	[MP_FOLDER_SCOPE_FOLDER] = "folder",
 	[MP_FOLDER_SCOPE_SUBTREE] = "subtree",
+};
+
+static const char *const when_full_names[] = {
+	[MP_WHEN_FULL_REFUSE] = "refuse",
+	[MP_WHEN_FULL_EXPUNGE_OLDEST] = "expunge_oldest",
 };
 
 static const char *const requirement_names[] = {
@@ -149,6 +157,11 @@ const char *mp_folder_scope_name(enum mp_folder_scope scope)
 	return TABLE_NAME(folder_scope_names, scope);
 }
 
+const char *mp_when_full_name(enum mp_when_full when_full)
+{
+	return TABLE_NAME(when_full_names, when_full);
+}
+
 const char *mp_requirement_name(enum mp_requirement requirement)
 {
 	return TABLE_NAME(requirement_names, requirement);
@@ -191,6 +204,8 @@ static const char *retrieve_name_u(unsigned int v)
 { return TABLE_NAME(retrieve_action_names, v); }
 static const char *scope_name_u(unsigned int v)
 { return TABLE_NAME(folder_scope_names, v); }
+static const char *when_full_name_u(unsigned int v)
+{ return TABLE_NAME(when_full_names, v); }
 static const char *requirement_name_u(unsigned int v)
 { return TABLE_NAME(requirement_names, v); }
 static const char *sender_name_u(unsigned int v)
@@ -213,6 +228,10 @@ const struct policy_choice policy_choice_retrieve = {
 const struct policy_choice policy_choice_scope = {
 	scope_name_u, N_ELEMENTS(folder_scope_names), ALL(2),
 	"unknown value (use folder or subtree)"
+};
+const struct policy_choice policy_choice_when_full = {
+	when_full_name_u, N_ELEMENTS(when_full_names), ALL(2),
+	"unknown value (use refuse or expunge_oldest)"
 };
 const struct policy_choice policy_choice_auth = {
 	requirement_name_u, N_ELEMENTS(requirement_names), ALL(3),
@@ -242,16 +261,6 @@ const struct policy_choice policy_choice_store_failure = {
 	(1u << MP_VERDICT_ACCEPT) | (1u << MP_VERDICT_TEMPFAIL),
 	"unknown value (use accept or tempfail)"
 };
-
-const char *policy_choice_hint(const struct policy_choice *choice,
-			       unsigned int value)
-{
-	if (choice == &policy_choice_dele && value == MP_DELE_DEFER)
-		return "DURATION";
-	if (choice == &policy_choice_retrieve && value == MP_RETRIEVE_MOVE)
-		return "MAILBOX";
-	return NULL;
-}
 
 int policy_name_lookup(const char *(*name)(unsigned int value),
 		       unsigned int count, const char *s, size_t len)
