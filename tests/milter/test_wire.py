@@ -4,10 +4,12 @@ smuggle reply lines, truncated and unknown commands, and sessions dropped at
 every stage. Spoken on the wire (milterwire.py), because miltertest cannot
 send these.
 
-Run by `make miltertest-milter` against the ASan+UBSan milter it starts with
-tests/milter/policy.conf: MILTER_SOCKET is its socket (libmilter syntax),
-MILTER_PID its process. After every test the milter must still run and serve
-a plain session; the runner also fails on any sanitizer report in its log.
+Run by tests/milter/run (make miltertest; make miltertest-milter on the
+ASan+UBSan build) against a milter with tests/milter/policy.conf:
+MILTER_SOCKET is its socket (libmilter syntax), MILTER_PID its process,
+MILTER_LOG its log. After every test the milter must still run and serve a
+plain session, and have logged only whole lines of its own; the runner also
+fails on any sanitizer report in its log.
 """
 
 import os
@@ -20,7 +22,8 @@ import milterwire as w
 SOCKET = os.environ.get("MILTER_SOCKET")
 PID = os.environ.get("MILTER_PID")
 if not SOCKET or not PID:
-    raise RuntimeError("run through `make miltertest-milter` (MILTER_SOCKET and MILTER_PID unset)")
+    raise RuntimeError("run through tests/milter/run (make miltertest): "
+                       "MILTER_SOCKET and MILTER_PID are unset")
 PID = int(PID)
 
 # what a real submission session of policy.conf looks like at MAIL
@@ -60,13 +63,29 @@ def assert_sane(reply, code):
     assert all(32 <= c < 127 for c in text), text
 
 
+LOG = os.environ.get("MILTER_LOG")
+
+
+def log_size():
+    return os.path.getsize(LOG) if LOG and os.path.exists(LOG) else 0
+
+
 @pytest.fixture(autouse=True)
 def still_serving():
-    """After each test: the milter runs and answers a plain MX session."""
+    """After each test: the milter runs and answers a plain MX session, and
+    every line it logged meanwhile is one line of its own (no value broke a
+    log line in two)."""
+    start = log_size()
     yield
     assert alive(), "the milter died"
     r = mail_reply("{daemon_name}", "mx", "{client_addr}", "192.0.2.1")
     assert r.code == w.CONTINUE, r
+    if LOG:
+        with open(LOG, "rb") as f:
+            f.seek(start)
+            new = f.read().decode(errors="replace")
+        foreign = [ln for ln in new.splitlines() if not ln.startswith("mailpolicy-milter[")]
+        assert not foreign, foreign[:5]
 
 
 # ---- negotiation ------------------------------------------------------------
