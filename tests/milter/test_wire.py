@@ -256,8 +256,12 @@ def test_nul_inside_a_value_shifts_the_pairs():
         assert_sane(m.mail("x@remote.test"), "451")
     # bytes after the last NUL are no macro at all
     with session() as m:
-        m.macros(w.MAIL, raw=b"{daemon_name}\0mx\0{auth_authen}\0alice")
+        m.macros(w.MAIL, raw=b"{daemon_name}\0mx\0{auth_authen}\0\0tail-without-nul")
         assert m.mail("x@remote.test").code == w.CONTINUE
+    # (not sent: a list with an odd number of strings, a name without its
+    # value. libmilter 8.17's smfi_getsymval() then reads past the end of
+    # its table and may crash the milter; Postfix never sends one, and the
+    # man page says to keep the socket to Postfix alone (SECURITY))
 
 
 def test_nul_inside_the_sender():
