@@ -313,7 +313,7 @@ static void check_rates(struct session *s, struct milter_decision *d)
 	char keys[MILTER_RATE_ITEMS][MILTER_RATE_KEY_MAX];
 	enum milter_rule rules[MILTER_RATE_ITEMS];
 	enum mp_rate_status status;
-	uint64_t now_ms = mp_rate_clock_ms();
+	uint64_t now_ms;
 	const char *error = NULL;
 	size_t n;
 
@@ -323,6 +323,7 @@ static void check_rates(struct session *s, struct milter_decision *d)
 			      1, items, keys, rules);
 	if (n == 0)
 		return;
+	now_ms = mp_rate_clock_ms();
 	status = mp_rate_check_items(store, items, n, now_ms, &error);
 	if (status == MP_RATE_FAILED) {
 		static uint64_t last_log_ms;
