@@ -106,5 +106,6 @@ bench-rate: $(B)/bench/bench-rate
 # postfwd2; then the Redis store from 8 threads and the milter's memory
 # at 200 sessions.  Ratios in one run; nothing asserts a time.  Export
 # MAILPOLICY_RUNTIME and MAILPOLICY_PORT_BASE as for the integration tests.
+bench: bench-milter
 bench-milter: all $(MILTER) $(TRIVIAL_MILTER) $(B)/bench/bench-rate
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/bench/bench-milter.py
