@@ -89,7 +89,6 @@ test: deps
 	$(MAKE) miltertest-milter
 	$(MAKE) fuzz-smoke
 	$(MAKE) install-check
-	$(MAKE) miltertest
 	$(MAKE) integration STACK=debian12
 	$(MAKE) integration STACK=debian13
 
