@@ -330,6 +330,7 @@ def test_report_mode_header_and_hmac(stack, tmp_path):
     key_file = stack.paths.h("etc", "audit.key")
     with open(key_file, "wb") as f:
         f.write(key + b"\n")
+    os.chown(key_file, *stack.milter_ids())  # the milter's user (the packaged unit's)
     os.chmod(key_file, 0o600)
     inner_key = stack.paths.i("etc", "audit.key")
     use(stack, policy(milter="  mode = report\n  hmac_key_file = %s" % inner_key))

@@ -142,6 +142,18 @@ class MilterOps:
         path = modules.milter_unit_path(self.platform.build_dir(self.build_dir))
         return path if os.path.exists(path) else None
 
+    def milter_ids(self):
+        """(uid, gid) the milters run as: root, or the User/Group of the unit the
+        milter is started from. A file only the milter may read (a key) is
+        given to these, as on a real host."""
+        unit = self._milter_unit()
+        if unit is None:
+            return 0, 0
+        _, user, group = units.milter_command(unit, "/dev/null")
+        if user is None:
+            return 0, 0
+        return self.platform.ids(user, group)[:2]
+
     def _milter_argv(self, name):
         """The milter's command line, as the platform runs it."""
         policy = self.paths.i(self._milter_policy_rel(name))
