@@ -5,7 +5,7 @@
 #   make deps       apt-get what the build and the tests need (root; idempotent)
 #   make test       everything CI runs
 #   make unit | asan | fuzz | bench | integration | miltertest | bench-servers
-#   make demo | install | clean
+#   make demo | install | deb | deb-test | clean
 
 SHELL := /bin/bash
 .SUFFIXES:
@@ -91,6 +91,12 @@ test: deps
 	$(MAKE) install-check
 	$(MAKE) integration STACK=debian12
 	$(MAKE) integration STACK=debian13
+	$(MAKE) man-check
+	$(MAKE) rpm-check
+	$(MAKE) deb
+	$(MAKE) deb-test
+	$(MAKE) deb STACK=debian13
+	$(MAKE) deb-test STACK=debian13
 
 # ---- dependencies ----
 deps:
@@ -149,6 +155,13 @@ install-check: all
 	rm -rf $(B)/stage
 	$(MAKE) install DESTDIR=$(abspath $(B))/stage
 	$(B)/stage$(PREFIX)/bin/mailpolicy check -v $(B)/stage$(SYSCONFDIR)/mailpolicy/mailpolicy.conf
+	@set -e; s=$(B)/stage; for m in $(notdir $(wildcard $(B)/modules/*.so)); do \
+		case $$m in *_login_plugin.so) d=$(DOVECOT_MODULEDIR)/login;; *) d=$(DOVECOT_MODULEDIR);; esac; \
+		test -f $$s$$d/$$m || { echo "install-check: $$m is not in $$d" >&2; exit 1; }; done; \
+	if ls $$s$(DOVECOT_MODULEDIR)/*_login_plugin.so >/dev/null 2>&1; then \
+		echo "install-check: a login plugin outside $(DOVECOT_MODULEDIR)/login" >&2; exit 1; fi; \
+	test ! -e $(B)/sbin/mailpolicy-milter || test -f $$s$(SYSTEMDUNITDIR)/mailpolicy-milter.service; \
+	echo "install-check: modules in $(DOVECOT_MODULEDIR) (login plugins in login/), units, examples"
 
 clean:
 	rm -rf $(B)
