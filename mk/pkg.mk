@@ -13,6 +13,7 @@
 #                                 installed files; purged again at the end
 #   make man-check                groff -ww and man -l over docs/
 #   make rpm-check                rpmspec -P and rpmlint on the spec
+#   make rpm                      a full rpmbuild of the spec, as a check (see below)
 #
 # The milter package is left out (build profile pkg.mailpolicy.nomilter)
 # while the source has no milter/*.c; the plugins package takes every
@@ -24,6 +25,7 @@ DEB_PACKAGES += debhelper dpkg-dev lintian rpm rpmlint
 # PKG_NOCHECK=1: no `make unit` in the package build (the Debian 13 build:
 # the core's tests need nothing of Debian 13 and make test runs them on the
 # host, where redis-server is, which test-rate-redis starts).
+PKG_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' packaging/debian/changelog)
 PKG_PROFILES := $(if $(wildcard milter/*.c),,pkg.mailpolicy.nomilter) $(if $(PKG_NOCHECK),nocheck)
 DEB_DIR := $(B)/deb
 D13_DEB_DIR := $(B)/debian13/deb
@@ -69,3 +71,21 @@ man-check:
 rpm-check:
 	rpmspec -P packaging/rpm/mailpolicy.spec >/dev/null
 	rpmlint packaging/rpm/mailpolicy.spec
+
+# make rpm: a full rpmbuild of the spec here on Debian, as a check of its
+# %build/%install/%files (not the way to make RPMs for a distribution:
+# build dependencies are not checked, the systemd scriptlet macros of
+# systemd-rpm-macros are stubs). RPMs in $(B)/rpm/RPMS/.
+.PHONY: rpm
+rpm: rpm-check
+	rm -rf $(B)/rpm && mkdir -p $(B)/rpm/SOURCES $(B)/rpm/src/mailpolicy-$(PKG_VERSION)
+	tar -C . --exclude=./build --exclude=./.git -cf - . | tar -C $(B)/rpm/src/mailpolicy-$(PKG_VERSION) -xf -
+	tar -C $(B)/rpm/src -czf $(B)/rpm/SOURCES/mailpolicy-$(PKG_VERSION).tar.gz mailpolicy-$(PKG_VERSION)
+	rpmbuild -bb --nodeps --define "_topdir $(abspath $(B))/rpm" \
+		--define "dovecot_config $(DOVECOT_CONFIG)" \
+		--define "dovecot_version $$(dpkg-query -W -f='$${Version}' dovecot-dev | sed 's/^[0-9]*://; s/[-+].*//')" \
+		--define "_unitdir /lib/systemd/system" --define "build_ldflags -Wl,-z,relro -Wl,-z,now" \
+		--define "systemd_post() :" --define "systemd_preun() :" --define "systemd_postun() :" \
+		--define "systemd_postun_with_restart() :" --define "_smp_mflags -j2" \
+		packaging/rpm/mailpolicy.spec
+	@ls $(B)/rpm/RPMS/*/*.rpm
