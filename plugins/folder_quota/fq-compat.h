@@ -29,6 +29,8 @@
 	(fn)(ctx, size, expunged_box, expunged_size, overruns_r, error_r)
 #  define FQ_QUOTA_TEST_ALLOC(quota) ((quota)->test_alloc)
 #  define FQ_QUOTA_VSIZES(quota) ((quota)->vsizes)
+/* imap: command_find() returns a const struct command on 2.4 */
+#  define FQ_CONST_COMMAND const
 #else
 #  define FQ_QUOTA_ROOTS(quota) (&(quota)->roots)
 #  define FQ_TEST_ALLOC_ARGS \
@@ -37,6 +39,7 @@
 #  define FQ_TEST_ALLOC_CALL(fn) (fn)(ctx, size, error_r)
 #  define FQ_QUOTA_TEST_ALLOC(quota) ((quota)->set->test_alloc)
 #  define FQ_QUOTA_VSIZES(quota) ((quota)->set->vsizes)
+#  define FQ_CONST_COMMAND
 #endif
 
 #endif
