@@ -94,6 +94,10 @@ static void print_rule_values(FILE *out, const struct mp_folder_rule *rule)
 		case MP_FOLDER_SCOPE:
 			len = fprintf(out, "%s", mp_folder_scope_name(rule->scope));
 			break;
+		case MP_FOLDER_WHEN_FULL:
+			len = fprintf(out, "%s",
+				      mp_when_full_name(rule->when_full));
+			break;
 		default:
 			len = 0;
 			break;

@@ -5,7 +5,10 @@
  * freeing is one walk, an allocation failure anywhere unwinds by
  * freeing the policy, and lookups touch memory laid out in file order.
  * Chunks start small (an empty or tiny file costs one 4 KiB chunk) and
- * double up to 1 MiB; larger requests get a chunk of their own. */
+ * double up to 1 MiB.  A request larger than the next chunk would be
+ * (a long list early in a file can ask for 16 KiB while chunks are
+ * still 4 KiB) gets a chunk of its own, of exactly its size: a chunk is
+ * never smaller than the request it is made for. */
 
 #include <stdalign.h>
 #include <string.h>
@@ -54,9 +57,12 @@ void *policy_arena_alloc(struct policy_arena *arena, size_t size)
 	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (size == 0)
 		size = ARENA_ALIGN;
-	if (size >= ARENA_MAX_CHUNK / 4) {
+	if (chunk != NULL && chunk->size - chunk->used >= size) {
+		/* fits the current chunk */
+	} else if (size > arena->next_size / 4) {
 		/* A chunk of its own, behind the current one so that the
-		   room left there is still used. */
+		   room left there is still used (a quarter of a chunk or
+		   more would waste too much of a fresh one). */
 		chunk = arena_chunk_new(arena, size);
 		if (chunk == NULL)
 			return NULL;
@@ -67,7 +73,7 @@ void *policy_arena_alloc(struct policy_arena *arena, size_t size)
 			chunk->next = NULL;
 			arena->head = chunk;
 		}
-	} else if (chunk == NULL || chunk->size - chunk->used < size) {
+	} else {
 		chunk = arena_chunk_new(arena, arena->next_size);
 		if (chunk == NULL)
 			return NULL;

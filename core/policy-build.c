@@ -270,7 +270,8 @@ static int open_top(struct policy_build *build, const struct policy_token *name,
 }
 
 /* The compiled pattern for a folder block's pattern word, compiled on
-   first use and shared afterwards. */
+   first use and shared afterwards (a leading INBOX in any case is one
+   pattern: `folder inbox` overrides `folder INBOX`). */
 static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 		       const struct policy_token *word,
 		       const struct policy_pattern **pattern_r)
@@ -278,23 +279,17 @@ static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 	struct policy_pattern *pattern;
 	struct mp_wildcard *wildcard;
 	const char *error;
-	char buf[80];
-	uint64_t hash;
-	size_t i, pos = 0;
+	char buf[80], canonical[MP_POLICY_MAX_LINE + 1];
+	int ret;
 
-	hash = mp_siphash13_fold(policy->hash_key, word->str, word->len, word->len);
-	while ((pattern = policy_htable_next(&policy->patterns, hash,
-					     &pos)) != NULL) {
-		if (pattern->len == word->len &&
-		    memcmp(pattern->str, word->str, word->len) == 0) {
-			*pattern_r = pattern;
-			return 0;
-		}
-	}
-	if (mp_wildcard_compile(policy->env, word->str, &wildcard,
-				&error) < 0) {
-		if (strcmp(error, "out of memory") == 0)
-			return policy_error_oom(ctx);
+	policy_pattern_canonical(word->str, word->len, canonical);
+	*pattern_r = policy_pattern_find(policy, canonical, word->len);
+	if (*pattern_r != NULL)
+		return 0;
+	ret = mp_wildcard_compile(policy->env, canonical, &wildcard, &error);
+	if (ret == MP_WILDCARD_ERROR_NOMEM)
+		return policy_error_oom(ctx);
+	if (ret < 0) {
 		return policy_error(ctx, word->line, word->col,
 				    "folder %s: %s", policy_shown(word, buf), error);
 	}
@@ -303,22 +298,11 @@ static int pattern_get(struct mp_policy *policy, struct policy_errctx *ctx,
 		mp_wildcard_free(policy->env, &wildcard);
 		return policy_error_oom(ctx);
 	}
-	pattern->wildcard = wildcard;
+	policy_pattern_init(pattern, wildcard);
 	pattern->next = policy->pattern_list;
 	policy->pattern_list = pattern;
-
-	pattern->str = mp_wildcard_pattern(wildcard);
-	pattern->len = word->len;
-	pattern->hash = hash;
-	pattern->literal = mp_wildcard_is_literal(wildcard);
-	pattern->prefix_len = strcspn(word->str, "*%");
-	for (i = 0; i < word->len; i++) {
-		if (word->str[i] != '*' && word->str[i] != '%')
-			pattern->literal_bytes++;
-	}
-	pattern->inbox = pattern->prefix_len >= 5 &&
-		mp_ascii_memcaseeq(word->str, "INBOX", 5);
-	if (policy_htable_add(&policy->patterns, &policy->arena, hash,
+	pattern->hash = policy_pattern_hash(policy, pattern->str, pattern->len);
+	if (policy_htable_add(&policy->patterns, &policy->arena, pattern->hash,
 			      pattern) < 0)
 		return policy_error_oom(ctx);
 	*pattern_r = pattern;
@@ -487,8 +471,10 @@ static int assign_folder(struct policy_build *build,
 		rule->storage = parsed.storage;
 	else if (k == MP_FOLDER_MESSAGES)
 		rule->messages = parsed.messages;
-	else
+	else if (k == MP_FOLDER_SCOPE)
 		rule->scope = parsed.scope;
+	else
+		rule->when_full = parsed.when_full;
 	rule->key_line[k] = key->line;
 	rule->set_mask |= 1u << k;
 	return 0;

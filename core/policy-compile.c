@@ -93,8 +93,10 @@ static void rule_apply(struct policy_folder_rule *rule,
 			rule->rule.storage = set->storage;
 		else if (k == MP_FOLDER_MESSAGES)
 			rule->rule.messages = set->messages;
-		else
+		else if (k == MP_FOLDER_SCOPE)
 			rule->rule.scope = set->scope;
+		else
+			rule->rule.when_full = set->when_full;
 		rule->rule.origin[k].scope = scope->kind;
 		rule->rule.origin[k].selector =
 			scope->kind == MP_ORIGIN_DEFAULT ? NULL : scope->name;

@@ -70,11 +70,6 @@ void policy_lexer_free(const struct mp_env *env, struct policy_lexer **lexer)
 	*lexer = NULL;
 }
 
-unsigned int policy_lexer_line(const struct policy_lexer *lexer)
-{
-	return lexer->line;
-}
-
 #define UNCLOSED_STRING "unclosed string (a string ends on its line)"
 
 /* What each byte is outside a string: a table, since the lexer's inner

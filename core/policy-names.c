@@ -40,6 +40,7 @@ static const char *const folder_key_names[] = {
 	[MP_FOLDER_STORAGE] = "storage",
 	[MP_FOLDER_MESSAGES] = "messages",
 	[MP_FOLDER_SCOPE] = "scope",
+	[MP_FOLDER_WHEN_FULL] = "when_full",
 };
 
 static const char *const listener_key_names[] = {
@@ -83,6 +84,11 @@ static const char *const retrieve_action_names[] = {
 static const char *const folder_scope_names[] = {
 	[MP_FOLDER_SCOPE_FOLDER] = "folder",
 	[MP_FOLDER_SCOPE_SUBTREE] = "subtree",
+};
+
+static const char *const when_full_names[] = {
+	[MP_WHEN_FULL_REFUSE] = "refuse",
+	[MP_WHEN_FULL_EXPUNGE_OLDEST] = "expunge_oldest",
 };
 
 static const char *const requirement_names[] = {
@@ -149,6 +155,11 @@ const char *mp_folder_scope_name(enum mp_folder_scope scope)
 	return TABLE_NAME(folder_scope_names, scope);
 }
 
+const char *mp_when_full_name(enum mp_when_full when_full)
+{
+	return TABLE_NAME(when_full_names, when_full);
+}
+
 const char *mp_requirement_name(enum mp_requirement requirement)
 {
 	return TABLE_NAME(requirement_names, requirement);
@@ -191,6 +202,8 @@ static const char *retrieve_name_u(unsigned int v)
 { return TABLE_NAME(retrieve_action_names, v); }
 static const char *scope_name_u(unsigned int v)
 { return TABLE_NAME(folder_scope_names, v); }
+static const char *when_full_name_u(unsigned int v)
+{ return TABLE_NAME(when_full_names, v); }
 static const char *requirement_name_u(unsigned int v)
 { return TABLE_NAME(requirement_names, v); }
 static const char *sender_name_u(unsigned int v)
@@ -213,6 +226,10 @@ const struct policy_choice policy_choice_retrieve = {
 const struct policy_choice policy_choice_scope = {
 	scope_name_u, N_ELEMENTS(folder_scope_names), ALL(2),
 	"unknown value (use folder or subtree)"
+};
+const struct policy_choice policy_choice_when_full = {
+	when_full_name_u, N_ELEMENTS(when_full_names), ALL(2),
+	"unknown value (use refuse or expunge_oldest)"
 };
 const struct policy_choice policy_choice_auth = {
 	requirement_name_u, N_ELEMENTS(requirement_names), ALL(3),

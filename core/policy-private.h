@@ -24,17 +24,22 @@
  *   policy-names.c    the words of the language
  *   policy-hash.c     seeded SipHash-1-3 and an open-addressing table
  *   policy-arena.c    the policy's memory: chunks from the mp_env
+ *   policy-files.c    reading a file whole, and the identity of every
+ *                     file a policy was read from (staleness)
  *   policy.c          load_file/load_string, refcount, staleness
+ *   policy-holder.c   a process's current policy for one path
+ *   policy-user.c     one user's policy: file blocks + host overrides
  */
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "siphash.h"
-#include <time.h>
 
 #include "mailpolicy/policy.h"
 #include "mailpolicy/wildcard.h"
@@ -83,6 +88,59 @@ void *policy_arena_alloc(struct policy_arena *arena, size_t size);
 char *policy_arena_strndup(struct policy_arena *arena, const char *s,
 			   size_t len);
 void policy_arena_free(struct policy_arena *arena);
+
+/* ---- files ---- */
+
+/* What a file looked like when it was read (or why it could not be):
+   staleness compares this with a fresh stat(). */
+struct policy_file_state {
+	const char *path;	/* absolute */
+	int error;		/* errno of stat(), 0 when it exists */
+	dev_t dev;
+	ino_t ino;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+/* The files one load read: the policy file and every file it includes.
+   The array is the env's (a failed load hands it to the holder). */
+struct policy_files {
+	const struct mp_env *env;
+	struct policy_file_state *items;
+	size_t count, cap;
+	char *paths;		/* NUL-separated copies of the paths */
+	size_t paths_used, paths_cap;
+};
+
+void policy_files_init(struct policy_files *files, const struct mp_env *env);
+void policy_files_free(struct policy_files *files);
+/* Records path (absolute) with the identity in *st, or with error when
+   st is NULL.  Returns 0, or -1 when out of memory. */
+int policy_files_add(struct policy_files *files, const char *path,
+		     const struct stat *st, int error);
+/* True when any file now differs from its record (see
+   mp_policy_is_stale()). */
+bool policy_files_changed(const struct policy_file_state *items,
+			  size_t count);
+/* Moves *from into *to (to must be empty or freed). */
+void policy_files_move(struct policy_files *to, struct policy_files *from);
+
+/* path made absolute against the current directory (a copy from env),
+   or NULL with errno (ENOMEM, or getcwd()'s). */
+char *policy_absolute_path_dup(const struct mp_env *env, const char *path);
+
+/* Reads the regular file at path whole (at most max_size bytes) into a
+   buffer from env, and records it in files (also when it cannot be
+   opened or read, so that a fixed file is seen as a change).  Returns
+   0, or -1 with "NAME: reason" reported through ctx, name being how
+   messages call the file. */
+int policy_read_file(const struct mp_env *env, struct policy_errctx *ctx,
+		     const char *path, size_t max_size,
+		     struct policy_files *files, char **data_r,
+		     size_t *size_r);
 
 /* ---- hashing ---- */
 
@@ -142,8 +200,6 @@ void policy_lexer_free(const struct mp_env *env, struct policy_lexer **lexer);
    error (reported). */
 int policy_lexer_next(struct policy_lexer *lexer,
 		      const struct policy_token **tokens_r, size_t *count_r);
-/* The number of the last line returned (1-based). */
-unsigned int policy_lexer_line(const struct policy_lexer *lexer);
 
 /* ---- names ---- */
 
@@ -169,6 +225,7 @@ struct policy_choice {
 extern const struct policy_choice policy_choice_dele;
 extern const struct policy_choice policy_choice_retrieve;
 extern const struct policy_choice policy_choice_scope;
+extern const struct policy_choice policy_choice_when_full;
 extern const struct policy_choice policy_choice_auth;
 extern const struct policy_choice policy_choice_tls;
 extern const struct policy_choice policy_choice_sender;
@@ -229,10 +286,11 @@ int policy_check_user(const char *s, size_t len, const char **error_r,
 
 /* One compiled pattern, shared by every rule written with it (so rules
    with the same pattern have the same node: merging compares
-   pointers). */
+   pointers).  Patterns are canonical: a leading INBOX word in any case
+   is stored as "INBOX", so `inbox` and `INBOX` are one pattern. */
 struct policy_pattern {
 	struct mp_wildcard *wildcard;
-	const char *str;	/* as written */
+	const char *str;	/* as written, INBOX canonical */
 	size_t len;
 	size_t literal_bytes;	/* bytes that are not * or %: the shortest
 				   name the pattern can match */
@@ -249,6 +307,7 @@ struct policy_folder_set {
 	const struct policy_pattern *pattern;
 	uint64_t storage, messages;	/* the keys of set_mask */
 	enum mp_folder_scope scope;
+	enum mp_when_full when_full;
 	unsigned int set_mask;
 	unsigned int key_line[MP_FOLDER_KEY_COUNT];
 	unsigned int line, col;	/* of the pattern */
@@ -302,11 +361,9 @@ struct mp_policy {
 	struct policy_htable patterns;
 	const char *name;
 
-	bool from_file;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	/* Every file the load read (the policy file first, when loaded
+	   from a file), for staleness; env-allocated. */
+	struct policy_files files;
 
 	bool has_retention, has_folder_quota, has_listeners, has_milter;
 	uint64_t hash_key[2];
@@ -342,6 +399,26 @@ struct policy_scope *policy_find_user(const struct mp_policy *policy,
 /* The scope whose merged results apply to user (never NULL). */
 const struct policy_scope *policy_resolve(const struct mp_policy *policy,
 					  const char *user);
+
+/* ---- folder patterns and matching (shared with policy-user.c) ---- */
+
+/* Copies word[0..len) to buf (len + 1 bytes) with a leading INBOX word
+   (any case, followed by the end or '/') spelled "INBOX". */
+void policy_pattern_canonical(const char *word, size_t len, char *buf);
+/* Fills the fields of pattern from its compiled wildcard (str, len,
+   literal, prefix, inbox); hash is the caller's. */
+void policy_pattern_init(struct policy_pattern *pattern,
+			 struct mp_wildcard *wildcard);
+/* mp_policy_folder_match() over rules[0..count). */
+size_t policy_folder_match(const struct policy_folder_rule *const *rules,
+			   size_t count, const char *folder, char separator,
+			   struct mp_folder_match *matches, size_t max);
+/* The pattern node of policy with canonical text str, or NULL. */
+const struct policy_pattern *policy_pattern_find(const struct mp_policy *policy,
+						 const char *str, size_t len);
+/* Hash of a pattern's canonical text. */
+uint64_t policy_pattern_hash(const struct mp_policy *policy, const char *str,
+			     size_t len);
 
 /* ---- build: fed by the parser, one event per line ---- */
 
@@ -434,6 +511,13 @@ int policy_build_milter_assign(struct mp_policy *policy,
 
 /* policy-compile.c: merges into every scope, indexes the ports. */
 int policy_compile(struct mp_policy *policy, struct policy_errctx *ctx);
+
+/* policy.c: loads the file at path (absolute) into a policy named name
+   in messages; files gets every file the load read, and keeps them on
+   failure (the holder remembers a failed state by them). */
+int policy_load_path(const struct mp_env *env, const char *path,
+		     const char *name, struct policy_files *files,
+		     struct mp_policy **policy_r, struct mp_error *error_r);
 
 /* policy-parser.c: runs the whole file through build. */
 int policy_parse(struct policy_lexer *lexer, struct policy_build *build,

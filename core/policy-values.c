@@ -211,7 +211,7 @@ int policy_parse_folder(struct mp_folder_rule *rule, enum mp_folder_key key,
 			const struct policy_token *words, size_t count,
 			const char **error_r, size_t *bad_r)
 {
-	unsigned int scope;
+	unsigned int scope, choice;
 	uint64_t value;
 
 	if (policy_one_word(count, error_r, bad_r) < 0)
@@ -234,6 +234,12 @@ int policy_parse_folder(struct mp_folder_rule *rule, enum mp_folder_key key,
 					error_r) < 0)
 			return -1;
 		rule->scope = scope;
+		return 0;
+	case MP_FOLDER_WHEN_FULL:
+		if (policy_parse_choice(&policy_choice_when_full, &words[0],
+					&choice, error_r) < 0)
+			return -1;
+		rule->when_full = choice;
 		return 0;
 	case MP_FOLDER_KEY_COUNT:
 		break;

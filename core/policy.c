@@ -4,15 +4,12 @@
  * A load reads the file into memory (at most MP_POLICY_MAX_FILE_SIZE),
  * runs lexer -> parser -> builder -> compiler over it, and either
  * returns the compiled policy or frees everything it made and returns
- * the first error.  The file's identity (device, inode, size, mtime to
- * the nanosecond) is taken from the descriptor that was read, so
+ * the first error.  Every file the load reads (the policy file, and
+ * files it includes) is recorded as it was read (policy-files.c), so
  * mp_policy_is_stale() compares against what was actually loaded. */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "policy-private.h"
 
@@ -24,6 +21,7 @@ static void policy_free(struct mp_policy *policy)
 	for (pattern = policy->pattern_list; pattern != NULL;
 	     pattern = pattern->next)
 		mp_wildcard_free(env, &pattern->wildcard);
+	policy_files_free(&policy->files);
 	policy_arena_free(&policy->arena);
 	env->free(env->ctx, policy);
 }
@@ -37,6 +35,7 @@ static struct mp_policy *policy_new(const struct mp_env *env, const char *name)
 		return NULL;
 	policy->refcount = 1;
 	policy->env = env;
+	policy_files_init(&policy->files, env);
 	policy_arena_init(&policy->arena, env);
 	policy->name = policy_arena_strndup(&policy->arena, name, strlen(name));
 	if (policy->name == NULL) {
@@ -52,8 +51,12 @@ static struct mp_policy *policy_new(const struct mp_env *env, const char *name)
 	return policy;
 }
 
+/* Compiles data[0..size).  files holds the files read so far (the
+   policy file itself); the policy takes them over, and on failure they
+   go back to the caller, with whatever the load read, in *files. */
 static int policy_load(const struct mp_env *env, const char *name,
-		       const char *data, size_t size, const struct stat *st,
+		       const char *data, size_t size,
+		       struct policy_files *files,
 		       struct mp_policy **policy_r, struct mp_error *error_r)
 {
 	struct policy_errctx ctx = { .name = name, .error = error_r };
@@ -70,13 +73,7 @@ static int policy_load(const struct mp_env *env, const char *name,
 	policy = policy_new(env, name);
 	if (policy == NULL)
 		return policy_error_oom(&ctx);
-	if (st != NULL) {
-		policy->from_file = true;
-		policy->dev = st->st_dev;
-		policy->ino = st->st_ino;
-		policy->size = st->st_size;
-		policy->mtime = st->st_mtim;
-	}
+	policy_files_move(&policy->files, files);
 	lexer = policy_lexer_new(env, &ctx, data, size);
 	if (lexer != NULL)
 		build = policy_build_new(policy, &ctx);
@@ -85,6 +82,7 @@ static int policy_load(const struct mp_env *env, const char *name,
 	policy_build_free(&build);
 	policy_lexer_free(env, &lexer);
 	if (ret < 0) {
+		policy_files_move(files, &policy->files);
 		policy_free(policy);
 		return -1;
 	}
@@ -96,44 +94,47 @@ int mp_policy_load_string(const struct mp_env *env, const char *name,
 			  const char *data, size_t size,
 			  struct mp_policy **policy_r, struct mp_error *error_r)
 {
+	struct policy_files files;
 	struct mp_error dummy;
+	int ret;
 
+	env = mp_env_or_default(env);
 	if (error_r == NULL)
 		error_r = &dummy;
 	memset(error_r, 0, sizeof(*error_r));
-	return policy_load(mp_env_or_default(env),
-			   name != NULL ? name : "(string)", data, size, NULL,
-			   policy_r, error_r);
+	policy_files_init(&files, env);
+	ret = policy_load(env, name != NULL ? name : "(string)", data, size,
+			  &files, policy_r, error_r);
+	policy_files_free(&files);
+	return ret;
 }
 
-static int read_all(int fd, char *buf, size_t size, size_t *read_r)
+int policy_load_path(const struct mp_env *env, const char *path,
+		     const char *name, struct policy_files *files,
+		     struct mp_policy **policy_r, struct mp_error *error_r)
 {
-	size_t done = 0;
-	ssize_t n;
+	struct policy_errctx ctx = { .name = name, .error = error_r };
+	char *buf;
+	size_t size;
+	int ret;
 
-	while (done < size) {
-		n = read(fd, buf + done, size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	*read_r = done;
-	return 0;
+	*policy_r = NULL;
+	if (policy_read_file(env, &ctx, path, MP_POLICY_MAX_FILE_SIZE, files,
+			     &buf, &size) < 0)
+		return -1;
+	ret = policy_load(env, name, buf, size, files, policy_r, error_r);
+	env->free(env->ctx, buf);
+	return ret;
 }
 
 int mp_policy_load_file(const struct mp_env *env, const char *path,
 			struct mp_policy **policy_r, struct mp_error *error_r)
 {
 	struct policy_errctx ctx;
+	struct policy_files files;
 	struct mp_error dummy;
-	struct stat st;
-	char *buf = NULL;
-	size_t alloc_size, size;
-	int fd, ret;
+	char *abs_path;
+	int ret;
 
 	env = mp_env_or_default(env);
 	if (error_r == NULL)
@@ -143,45 +144,17 @@ int mp_policy_load_file(const struct mp_env *env, const char *path,
 	ctx.error = error_r;
 	*policy_r = NULL;
 
-	/* O_NONBLOCK: a FIFO in its place must not hang a reload. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return policy_error_file(&ctx, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		ret = policy_error_file(&ctx, "cannot stat: %s", strerror(errno));
-		close(fd);
-		return ret;
+	abs_path = policy_absolute_path_dup(env, path);
+	if (abs_path == NULL) {
+		if (errno == ENOMEM)
+			return policy_error_oom(&ctx);
+		return policy_error_file(&ctx, "cannot find the current "
+					 "directory: %s", strerror(errno));
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return policy_error_file(&ctx, "not a regular file");
-	}
-	if (st.st_size > (off_t)MP_POLICY_MAX_FILE_SIZE) {
-		close(fd);
-		return policy_error_file(&ctx, "file too large (limit %u bytes)",
-					 MP_POLICY_MAX_FILE_SIZE);
-	}
-	/* One byte more than stat said, to see a file that grew. */
-	alloc_size = (size_t)st.st_size + 1;
-	buf = env->alloc(env->ctx, alloc_size);
-	if (buf == NULL) {
-		close(fd);
-		return policy_error_oom(&ctx);
-	}
-	if (read_all(fd, buf, alloc_size, &size) < 0) {
-		ret = policy_error_file(&ctx, "cannot read: %s", strerror(errno));
-		env->free(env->ctx, buf);
-		close(fd);
-		return ret;
-	}
-	close(fd);
-	if (size != (size_t)st.st_size) {
-		env->free(env->ctx, buf);
-		return policy_error_file(&ctx, "changed while being read "
-					 "(try again)");
-	}
-	ret = policy_load(env, path, buf, size, &st, policy_r, error_r);
-	env->free(env->ctx, buf);
+	policy_files_init(&files, env);
+	ret = policy_load_path(env, abs_path, path, &files, policy_r, error_r);
+	policy_files_free(&files);
+	env->free(env->ctx, abs_path);
 	return ret;
 }
 
@@ -210,16 +183,7 @@ const char *mp_policy_name(const struct mp_policy *policy)
 
 bool mp_policy_is_stale(const struct mp_policy *policy)
 {
-	struct stat st;
-
-	if (!policy->from_file)
-		return false;
-	if (stat(policy->name, &st) < 0)
-		return true;
-	return st.st_dev != policy->dev || st.st_ino != policy->ino ||
-		st.st_size != policy->size ||
-		st.st_mtim.tv_sec != policy->mtime.tv_sec ||
-		st.st_mtim.tv_nsec != policy->mtime.tv_nsec;
+	return policy_files_changed(policy->files.items, policy->files.count);
 }
 
 bool mp_policy_has_retention(const struct mp_policy *policy)

@@ -23,6 +23,15 @@
  * left.  The separator is applied at match time, so one compiled pattern
  * serves namespaces with '/' and with '.'.
  *
+ * Separators: patterns are written with '/' as the hierarchy separator
+ * whatever the namespace's own separator is (one policy file serves
+ * Maildir++ hosts with '.' and hosts with '/').  With another separator
+ * S, a pattern's '/' matches exactly the name's S, a pattern's S (a
+ * '.') matches no byte (in such a namespace a name's S is always a
+ * separator), and a name's '/' is an ordinary byte that no pattern
+ * byte matches (only '*' and '%' consume it).  With separator '/' or
+ * '\0' (no hierarchy) every byte matches itself.
+ *
  * INBOX: when the pattern starts with the word INBOX in any case
  * (followed by its end or the separator) and so does the name, those
  * five bytes match whatever their case; everything else is byte for
@@ -131,7 +140,7 @@ int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
 	wc = env->alloc(env->ctx, sizeof(*wc) + mask_bytes + len + 1);
 	if (wc == NULL) {
 		*error_r = "out of memory";
-		return -1;
+		return MP_WILDCARD_ERROR_NOMEM;
 	}
 	/* alloc() zero-fills, so every row starts empty. */
 	wc->len = len;
@@ -191,6 +200,49 @@ static void wildcard_closure(const struct mp_wildcard *wc, uint64_t *state)
 	}
 }
 
+/* Whether '/' in a pattern stands for another byte of the name. */
+static inline bool separator_mapped(unsigned char separator)
+{
+	return separator != '/' && separator != '\0';
+}
+
+/* The literal row for the name byte c (see "Separators" above). */
+static inline unsigned int name_row(const struct mp_wildcard *wc,
+				    unsigned char c, unsigned char separator,
+				    bool mapped)
+{
+	if (mapped) {
+		if (c == separator)
+			return wc->row_of['/'];
+		if (c == '/')
+			return ROW_ZERO;
+	}
+	return wc->row_of[c];
+}
+
+/* Whether pattern[0..n) spells name[0..n), byte for byte under the
+   separator rule (no wildcards in that stretch). */
+static bool literal_equal(const char *pattern, const char *name, size_t n,
+			  char separator)
+{
+	size_t i;
+
+	if (!separator_mapped((unsigned char)separator))
+		return memcmp(pattern, name, n) == 0;
+	for (i = 0; i < n; i++) {
+		if (pattern[i] == '/' ? name[i] != separator :
+		    (name[i] != pattern[i] || name[i] == separator))
+			return false;
+	}
+	return true;
+}
+
+bool mp_wildcard_literal_equal(const char *pattern, const char *name,
+			       size_t n, char separator)
+{
+	return literal_equal(pattern, name, n, separator);
+}
+
 /* Whether the state holds the accepting position (the pattern's end). */
 static bool wildcard_accepts(const struct mp_wildcard *wc,
 			     const uint64_t *state)
@@ -212,13 +264,16 @@ static size_t wildcard_run(const struct mp_wildcard *wc,
 	const uint64_t *percent = wildcard_row(wc, ROW_PERCENT);
 	uint64_t state[WILDCARD_MAX_WORDS], next, shifted_out, alive;
 	unsigned int w, words = wc->words;
+	bool mapped = separator_mapped(separator);
 	size_t i;
 
 	memset(state, 0, words * sizeof(state[0]));
 	bit_set(state, start);
 	wildcard_closure(wc, state);
 	for (i = start; i < len; i++) {
-		const uint64_t *literal = wildcard_row(wc, wc->row_of[name[i]]);
+		const uint64_t *literal =
+			wildcard_row(wc, name_row(wc, name[i], separator,
+						  mapped));
 		bool is_separator = name[i] == separator;
 
 		if (is_separator && at_separators && i > 0 &&
@@ -252,12 +307,16 @@ static bool starts_with_inbox_word(const char *s, size_t len, char separator)
 }
 
 /* Where matching starts: past a leading INBOX word when both the
-   pattern and the name have one (its five bytes match in any case). */
+   pattern and the name have one (its five bytes match in any case).
+   The pattern's word ends at its own '/', the name's at the separator. */
 static size_t wildcard_start(const struct mp_wildcard *wc, const char *name,
 			     size_t len, char separator)
 {
+	char pattern_separator =
+		separator_mapped((unsigned char)separator) ? '/' : separator;
+
 	if (wc->inbox &&
-	    starts_with_inbox_word(wc->pattern, wc->len, separator) &&
+	    starts_with_inbox_word(wc->pattern, wc->len, pattern_separator) &&
 	    starts_with_inbox_word(name, len, separator))
 		return INBOX_LEN;
 	return 0;
@@ -270,8 +329,8 @@ bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
 
 	if (wildcard->literal) {
 		return len == wildcard->len &&
-			memcmp(name + start, wildcard->pattern + start,
-			       len - start) == 0;
+			literal_equal(wildcard->pattern + start, name + start,
+				      len - start, separator);
 	}
 	return wildcard_run(wildcard, (const unsigned char *)name, len,
 			    (unsigned char)separator, start, false) == len;

@@ -13,6 +13,23 @@
  * Everything a lookup returns (strings, arrays) is owned by the policy
  * and lives as long as the caller holds a reference.
  *
+ * The objects and who may use them from which thread:
+ *   struct mp_policy         immutable once loaded: any thread, any
+ *                            number at once;
+ *   struct mp_policy_holder  a process's current policy for one path:
+ *                            every function may be called from any
+ *                            thread at once (get/reload/current);
+ *   struct mp_user_policy    one user's effective policy (file blocks +
+ *                            the host's userdb overrides): set up by one
+ *                            thread, then read-only (any thread may read
+ *                            it once the setters are done).
+ *
+ * Folder names (see mailpolicy.conf(5)): a host passes a mailbox name as
+ * the user's client sees it in the personal namespace, WITHOUT the
+ * namespace prefix, with the namespace's own hierarchy separator; a `/`
+ * in a pattern stands for that separator, so one file serves Maildir++
+ * ('.') and '/' hosts alike.  INBOX is one name whatever its case.
+ *
  * Selectors: `pop3_retention` and `folder_quota` blocks apply to everyone
  * (no selector), to a `domain NAME` or to a `user ADDRESS`.  Per key, the
  * most specific block that sets it wins: user > domain > default >
@@ -55,7 +72,10 @@ struct mp_policy;
 
 /* Reads and compiles path.  Returns 0 and a policy holding one reference,
    or -1 and fills *error_r (a missing file is an error).  An empty file
-   (or one of only comments) is valid and configures nothing. */
+   (or one of only comments) is valid and configures nothing.  A
+   relative path is made absolute (against the current directory) once,
+   here, so staleness checks still work after the process changes
+   directory; messages keep the path as given.  Any thread. */
 int mp_policy_load_file(const struct mp_env *env, const char *path,
 			struct mp_policy **policy_r, struct mp_error *error_r);
 
@@ -74,10 +94,87 @@ void mp_policy_unref(struct mp_policy **policy);
 /* The path or name it was loaded from. */
 const char *mp_policy_name(const struct mp_policy *policy);
 
-/* For files: true when path now names a different file or the file's
-   size or mtime changed since the load (or it cannot be stat()ed).
-   Always false for policies loaded from a string. */
+/* True when the policy file, or any file it includes (sender_map and
+   list files), now names a different file, changed size, mtime or ctime
+   since the load, or cannot be stat()ed.  A policy loaded from a string
+   has only its included files to check.  One stat() per file; any
+   thread. */
 bool mp_policy_is_stale(const struct mp_policy *policy);
+
+/* ---- holder: a process's current policy for one path ----
+
+   Dovecot keeps one per process, the milter one for its life.  get()
+   hands out the current policy with a reference, re-loading first when
+   the file (or a file it includes) changed since the last attempt.  A
+   load is attempted once per file state: when it fails, the holder
+   remembers the state and the error, and later calls say
+   MP_HOLDER_FAILED_KNOWN without reading or parsing again until some
+   file involved changes, so a broken file is logged once, not once per
+   session.  A relative path is made absolute when the holder is made.
+
+   Every function may be called from any thread at once: a reader gets
+   its reference under the holder's lock, so another thread swapping in
+   a new policy can never free the one being handed out (tested under
+   TSan).  Loads are serialized: a get() that finds the file changed
+   while another thread is loading waits for that load. */
+
+struct mp_policy_holder;
+
+enum mp_holder_mode {
+	/* A failed load keeps the last good policy (the milter: mail keeps
+	   flowing under the rules that were valid). */
+	MP_HOLDER_KEEP_LAST_GOOD,
+	/* A failed or unreadable file means no policy at all, never a
+	   stale one (Dovecot: the plugins go inert). */
+	MP_HOLDER_NONE_ON_ERROR,
+};
+
+enum mp_holder_status {
+	MP_HOLDER_CURRENT,	/* no file changed: the policy held so far */
+	MP_HOLDER_LOADED,	/* a new file state loaded and is now held */
+	MP_HOLDER_FAILED,	/* a new file state failed: log *error_r */
+	MP_HOLDER_FAILED_KNOWN,	/* the state that failed before, unchanged:
+				   *error_r repeats that error, already
+				   logged */
+};
+
+/* Makes a holder for path (made absolute against the current directory
+   now); loads nothing yet.  env must outlive the holder.  Returns 0, or
+   -1 with *error_r ("out of memory", or the current directory cannot be
+   found for a relative path). */
+int mp_policy_holder_new(const struct mp_env *env, const char *path,
+			 enum mp_holder_mode mode,
+			 struct mp_policy_holder **holder_r,
+			 struct mp_error *error_r);
+/* Frees the holder and drops its reference (policies handed out stay
+   valid until their holders unref them); sets *holder to NULL.  No other
+   thread may use the holder any more. */
+void mp_policy_holder_free(struct mp_policy_holder **holder);
+/* The absolute path the holder loads. */
+const char *mp_policy_holder_path(const struct mp_policy_holder *holder);
+
+/* The current policy, re-loading first if the file or a file it
+   includes changed since the last attempt (one stat() per file when
+   nothing changed).  *policy_r gets a reference the caller drops with
+   mp_policy_unref(), or NULL when there is no policy: MP_HOLDER_FAILED*
+   in MP_HOLDER_NONE_ON_ERROR mode, or no load ever succeeded.  With
+   MP_HOLDER_KEEP_LAST_GOOD a failure still hands out the last good
+   policy.  error_r may be NULL; it is filled for the FAILED statuses. */
+enum mp_holder_status
+mp_policy_holder_get(struct mp_policy_holder *holder,
+		     struct mp_policy **policy_r, struct mp_error *error_r);
+
+/* The policy held now, referenced, without looking at the files (NULL
+   when there is none): for hot paths that reload on a signal instead. */
+struct mp_policy *mp_policy_holder_current(struct mp_policy_holder *holder);
+
+/* Loads the file whatever its state (the milter's SIGUSR1): validated in
+   full, then swapped in.  Returns 0, or -1 with *error_r; on failure
+   MP_HOLDER_KEEP_LAST_GOOD keeps the policy held, MP_HOLDER_NONE_ON_ERROR
+   drops it, and the failed state is remembered as for get(), which then
+   says MP_HOLDER_FAILED_KNOWN. */
+int mp_policy_holder_reload(struct mp_policy_holder *holder,
+			    struct mp_error *error_r);
 
 /* Whether the file has any block of that kind. */
 bool mp_policy_has_retention(const struct mp_policy *policy);
@@ -154,25 +251,38 @@ enum mp_folder_scope {
 	MP_FOLDER_SCOPE_FOLDER,	/* each matching folder alone (built-in) */
 	MP_FOLDER_SCOPE_SUBTREE,/* the folder and all below share one limit */
 };
+/* What a save into a full folder does. */
+enum mp_when_full {
+	MP_WHEN_FULL_REFUSE,		/* built-in: NO [OVERQUOTA] */
+	MP_WHEN_FULL_EXPUNGE_OLDEST,	/* expunge the folder's oldest mail
+					   until the new message fits */
+};
 enum mp_folder_key {
 	MP_FOLDER_STORAGE,
 	MP_FOLDER_MESSAGES,
 	MP_FOLDER_SCOPE,
+	MP_FOLDER_WHEN_FULL,
 	MP_FOLDER_KEY_COUNT
 };
 struct mp_folder_rule {
-	const char *pattern;	/* as written, e.g. "Trash" or "Projects/%" */
+	/* As written, with '/' for the hierarchy separator, e.g. "Trash" or
+	   "Projects/%"; a leading INBOX word in any case reads "INBOX"
+	   ("inbox/Sent" -> "INBOX/Sent"), since it is one name. */
+	const char *pattern;
 	uint64_t storage;	/* bytes; 0 = no limit */
 	uint64_t messages;	/* 0 = no limit */
 	enum mp_folder_scope scope;
+	enum mp_when_full when_full;
 	struct mp_origin origin[MP_FOLDER_KEY_COUNT];
 };
 
-/* The merged folder rules of user (rules merge by pattern across
-   default, domain and user blocks, key by key; patterns compare byte for
-   byte as written).  Order: the default block's patterns in file order,
-   then patterns the domain block adds, then those the user block adds.
-   Indexes 0..count-1 are stable for a policy and user. */
+/* The merged folder rules of user from the file alone (rules merge by
+   pattern across default, domain and user blocks, key by key; patterns
+   compare byte for byte as written, but for a leading INBOX, which is
+   one name in any case).  Order: the default block's patterns in file
+   order, then patterns the domain block adds, then those the user block
+   adds.  Indexes 0..count-1 are stable for a policy and user.  Hosts
+   that apply userdb overrides use mp_user_policy_*() instead. */
 size_t mp_policy_folder_rule_count(const struct mp_policy *policy,
 				   const char *user);
 /* Fills *rule_r with rule idx; false when idx >= count. */
@@ -188,27 +298,101 @@ struct mp_folder_match {
 	size_t root_len;
 };
 
-/* The rules that govern folder for user, with separator as the mailbox
-   hierarchy separator (patterns are written with the namespace's own
-   separator; '\0' = no hierarchy, subtree rules then act as folder
-   rules).  A subtree rule's root is the highest of the folder and its
-   ancestors that the pattern matches.  At most one rule per governed
-   root: when several patterns claim the same root, a literal pattern
-   beats a wildcard, then more literal bytes beat fewer, then the earlier
-   rule (lower index) wins.  Matches are ordered deepest root first.
-   Fills at most max entries and returns the number of matches there are
-   (0: no folder quota applies).  Never allocates; any thread.  Cost:
-   one wildcard match per rule whose literal prefix fits, plus, for a
-   wildcard subtree rule, one per ancestor of the folder. */
+/* The rules that govern folder for user (file rules only; see
+   mp_user_policy_folder_match() for overrides).  folder is the name as
+   the client sees it in the personal namespace, without the namespace
+   prefix, with separator as its hierarchy separator ('\0' = no
+   hierarchy: subtree rules then act as folder rules); a '/' in a
+   pattern stands for separator.  A subtree rule's root is the highest
+   of the folder and its ancestors that the pattern matches.  At most
+   one rule per governed root: when several patterns claim the same
+   root, a literal pattern beats a wildcard, then more literal bytes
+   beat fewer, then the earlier rule (lower index) wins.  Matches are
+   ordered deepest root first; each root is folder[0..root_len), a
+   prefix of the name.  Fills at most max entries and returns the
+   number of matches there are (0: no folder quota applies).  Never
+   allocates; any thread.  Cost: one linear-time wildcard pass per rule
+   whose literal prefix fits (a subtree rule finds its root in the same
+   single pass over the name). */
 size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
 			      const char *folder, char separator,
 			      struct mp_folder_match *matches, size_t max);
 
-/* Applies one per-user override to a rule: key "storage", "messages" or
-   "scope" with the file's syntax; origin becomes MP_ORIGIN_OVERRIDE.
-   Returns 0, or -1 with a static *error_r; *rule is unchanged then. */
+/* Applies one key to a rule: "storage", "messages", "scope" or
+   "when_full" with the file's syntax; origin becomes MP_ORIGIN_OVERRIDE.
+   Returns 0, or -1 with a static *error_r; *rule is unchanged then.
+   This changes a copy only: an overridden scope does not change what
+   the policy matches.  Hosts use mp_user_policy_set_field(), which
+   does. */
 int mp_folder_rule_set(struct mp_folder_rule *rule, const char *key,
 		       const char *value, const char **error_r);
+
+/* ---- user policy: the file's blocks for one user + host overrides ----
+
+   The effective policy of one user: what the file's default, domain
+   and user blocks give the user, plus the per-user overrides the host
+   reads from its userdb (DESIGN.md "Interfaces").  Overrides take part
+   in matching: an overridden `scope` changes the root a rule governs,
+   and a folder_quota_rule for a pattern the file lacks adds a rule
+   (compiled here, after the file's rules, so their indexes stay).
+
+   Set up by one thread (new, then set_field for each userdb field),
+   then read-only: any thread may read a set-up user policy at once.
+   It holds a reference on its policy; strings it returns live as long
+   as it does. */
+
+struct mp_user_policy;
+
+/* The user policy of user (NULL: a user no selector names) under
+   policy, which gets a reference of its own.  env: NULL =
+   mp_env_default(); must outlive the object.  Returns 0, or -1 when out
+   of memory. */
+int mp_user_policy_new(const struct mp_env *env, struct mp_policy *policy,
+		       const char *user, struct mp_user_policy **user_policy_r);
+/* Frees it, dropping its policy reference; sets *user_policy to NULL;
+   NULL is a no-op. */
+void mp_user_policy_free(struct mp_user_policy **user_policy);
+/* The policy and the user name it was made with. */
+struct mp_policy *
+mp_user_policy_policy(const struct mp_user_policy *user_policy);
+const char *mp_user_policy_user(const struct mp_user_policy *user_policy);
+
+/* Feeds one userdb field, by its full name, value as the userdb gives
+   it (surrounding blanks are trimmed).  Ours:
+     pop3_retention_keep_after_retrieval, pop3_retention_on_dele,
+     pop3_retention_on_retrieve, pop3_retention_max_retained_size
+       (the file's syntax for that key: "7d", "defer 7d", "move Old Mail");
+     folder_quota_rule, folder_quota_rule2, folder_quota_rule3, ...
+       PATTERN:KEY=VALUE[:KEY=VALUE]... with KEY storage, messages,
+       scope or when_full ("Archive:storage=10G:messages=0"): sets those
+       keys of that pattern's rule, or adds a rule when the user has
+       none for the pattern.  The pattern ends at the first ':' that is
+       followed by a KEY=.
+   Returns 1 when applied (origin MP_ORIGIN_OVERRIDE); 0 when the field
+   is not ours, or ours with an empty value (an unset SQL column), and
+   changes nothing; -1 when refused: *error_r says why (valid until the
+   next call on this object), and the file's value stands (a rule field
+   applies all of its keys or none).  Later fields win over earlier ones
+   key by key. */
+int mp_user_policy_set_field(struct mp_user_policy *user_policy,
+			     const char *field, const char *value,
+			     const char **error_r);
+
+/* The user's effective retention, as mp_policy_retention() with the
+   overrides applied; true when a pop3_retention block or an override
+   applies to the user. */
+bool mp_user_policy_retention(const struct mp_user_policy *user_policy,
+			      struct mp_retention *retention_r);
+/* The user's folder rules with the overrides: the file's rules (same
+   order and indexes as mp_policy_folder_rule()), then rules the
+   overrides added. */
+size_t mp_user_policy_folder_rule_count(const struct mp_user_policy *user_policy);
+bool mp_user_policy_folder_rule(const struct mp_user_policy *user_policy,
+				size_t idx, struct mp_folder_rule *rule_r);
+/* As mp_policy_folder_match(), over the rules with the overrides. */
+size_t mp_user_policy_folder_match(const struct mp_user_policy *user_policy,
+				   const char *folder, char separator,
+				   struct mp_folder_match *matches, size_t max);
 
 /* ---- listener ---- */
 
@@ -330,6 +514,7 @@ const char *mp_milter_key_name(enum mp_milter_key key);
 const char *mp_dele_action_name(enum mp_dele_action action);
 const char *mp_retrieve_action_name(enum mp_retrieve_action action);
 const char *mp_folder_scope_name(enum mp_folder_scope scope);
+const char *mp_when_full_name(enum mp_when_full when_full);
 const char *mp_requirement_name(enum mp_requirement requirement);
 const char *mp_sender_check_name(enum mp_sender_check check);
 const char *mp_verdict_name(enum mp_verdict verdict);

@@ -11,7 +11,12 @@
  * five bytes match ("inbox" matches "INBOX", "Inbox/Sent" "INBOX/Sent";
  * "inboxes" does not match "INBOXES", nor "inbox*" "INBOX").
  * The separator is a parameter of matching, not of compiling, because
- * the policy is compiled before any namespace is known.
+ * the policy is compiled before any namespace is known.  Patterns are
+ * written with '/' as the hierarchy separator whatever the namespace
+ * uses: with separator '.', "Projects/%" matches "Projects.apollo", a
+ * '.' in the pattern matches nothing (a name's '.' is a separator
+ * there) and a name's '/' is an ordinary byte only '*' and '%' consume.
+ * With separator '/' or '\0' (no hierarchy) every byte is itself.
  *
  * Mailbox names are client-controlled: matching runs in
  * O(strlen(name) * (strlen(pattern) / 64 + 1)) time (a bit-parallel NFA)
@@ -28,9 +33,12 @@
 
 struct mp_wildcard;
 
-/* Compiles pattern.  Errors (static *error_r): empty pattern, longer than
-   MP_WILDCARD_MAX_LEN, NUL or control characters, invalid UTF-8.
-   Returns 0 / -1. */
+/* Compiles pattern.  Returns 0; -1 (MP_WILDCARD_ERROR_INVALID) for an
+   empty pattern, one longer than MP_WILDCARD_MAX_LEN, control characters
+   or invalid UTF-8; -2 (MP_WILDCARD_ERROR_NOMEM) when the env allocator
+   fails.  *error_r is a static string saying which. */
+#define MP_WILDCARD_ERROR_INVALID (-1)
+#define MP_WILDCARD_ERROR_NOMEM (-2)
 int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
 			struct mp_wildcard **wildcard_r, const char **error_r);
 
@@ -55,6 +63,11 @@ bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
 size_t mp_wildcard_match_ancestor(const struct mp_wildcard *wildcard,
 				  const char *name, size_t len,
 				  char separator);
+
+/* Whether pattern[0..n) (no wildcards in that stretch) spells
+   name[0..n) under the separator rule above: a cheap prefix test. */
+bool mp_wildcard_literal_equal(const char *pattern, const char *name,
+			       size_t n, char separator);
 
 /* True when the pattern has no `*` or `%`. */
 bool mp_wildcard_is_literal(const struct mp_wildcard *wildcard);

@@ -9,7 +9,8 @@
  * include hostile bytes taken from the input itself: every answer must
  * be internally consistent (roots are prefixes at separators, matches
  * come deepest first, listeners found by port own that port), and the
- * host-override setters take the same bytes. */
+ * host-override setters and the user policy's userdb fields take the
+ * same bytes. */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -72,7 +73,54 @@ static void check_folder(const struct mp_policy *policy, const char *user,
 	}
 }
 
-static void check_lookups(const struct mp_policy *policy,
+/* The userdb fields a plugin would feed, with the hostile bytes as
+   values and as a folder rule; every answer stays consistent. */
+static void check_user_policy(struct mp_policy *policy, const char *hostile)
+{
+	static const char *const fields[] = {
+		"folder_quota_rule", "folder_quota_rule2",
+		"pop3_retention_on_retrieve", "pop3_retention_on_dele",
+		"pop3_retention_keep_after_retrieval",
+		"pop3_retention_max_retained_size",
+	};
+	struct mp_folder_match matches[8];
+	struct mp_user_policy *up;
+	struct mp_retention retention;
+	struct mp_folder_rule rule;
+	const char *error;
+	size_t i, n, count, len = strlen(hostile);
+	int ret;
+
+	if (mp_user_policy_new(NULL, policy, hostile, &up) < 0)
+		abort();
+	count = mp_user_policy_folder_rule_count(up);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		ret = mp_user_policy_set_field(up, fields[i], hostile, &error);
+		if (ret < -1 || ret > 1 || (ret < 0 && error == NULL))
+			abort();
+	}
+	/* a rule field naming a pattern made of the input */
+	(void)mp_user_policy_set_field(up, "folder_quota_rule3", "x:storage=1K",
+				       &error);
+	if (mp_user_policy_folder_rule_count(up) < count ||
+	    mp_user_policy_folder_rule_count(up) > 256)
+		abort();
+	(void)mp_user_policy_retention(up, &retention);
+	if (retention.on_retrieve == MP_RETRIEVE_MOVE &&
+	    retention.retrieve_mailbox == NULL)
+		abort();
+	n = mp_user_policy_folder_match(up, hostile, '.', matches, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		if (matches[i].root_len > len || matches[i].root_len == 0 ||
+		    !mp_user_policy_folder_rule(up, matches[i].rule_index,
+						&rule) ||
+		    strcmp(rule.pattern, matches[i].rule.pattern) != 0)
+			abort();
+	}
+	mp_user_policy_free(&up);
+}
+
+static void check_lookups(struct mp_policy *policy,
 			  const uint8_t *data, size_t size)
 {
 	static const char *const users[] = {
@@ -132,6 +180,7 @@ static void check_lookups(const struct mp_policy *policy,
 		(void)mp_folder_rule_set(&rule, "storage", hostile, &error);
 		(void)mp_folder_rule_set(&rule, "scope", hostile, &error);
 	}
+	check_user_policy(policy, hostile);
 
 	port = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 25;
 	listener = mp_policy_listener_find(policy, NULL, port);

@@ -4,7 +4,8 @@
  * newline, the name after it.  Every pattern that compiles is matched,
  * and for names short enough to afford it the answer is checked against
  * the obvious dynamic-programming matcher: the bit-parallel NFA and the
- * definition must agree. */
+ * definition (with its separator rule: a pattern's '/' is the name's
+ * separator) must agree. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,13 +32,30 @@ static bool word_inbox(const char *s, size_t len, char sep)
 	return true;
 }
 
+/* The separator rule of wildcard.h: a pattern's '/' is the separator,
+   unless the separator is '/' or none. */
+static bool mapped(char sep)
+{
+	return sep != '/' && sep != '\0';
+}
+
+static bool byte_matches(char p, char c, char sep)
+{
+	if (!mapped(sep))
+		return p == c;
+	if (p == '/')
+		return c == sep;
+	return c == p && c != sep;
+}
+
 static bool reference_match(const char *p, size_t plen, const char *n,
 			    size_t nlen, char sep)
 {
 	bool *dp, result;
 	size_t i, j, cols;
 
-	if (word_inbox(p, plen, sep) && word_inbox(n, nlen, sep)) {
+	if (word_inbox(p, plen, mapped(sep) ? '/' : sep) &&
+	    word_inbox(n, nlen, sep)) {
 		p += 5;
 		plen -= 5;
 		n += 5;
@@ -59,7 +77,8 @@ static bool reference_match(const char *p, size_t plen, const char *n,
 				dp[i * cols + j] = up ||
 					(left && n[j - 1] != sep);
 			else
-				dp[i * cols + j] = j > 0 && n[j - 1] == p[i - 1] &&
+				dp[i * cols + j] = j > 0 &&
+					byte_matches(p[i - 1], n[j - 1], sep) &&
 					dp[(i - 1) * cols + j - 1];
 		}
 	}

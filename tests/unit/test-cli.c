@@ -464,17 +464,20 @@ static void test_explain_alice(void **state)
 "\n"
 "folder_quota for alice@example.com:\n"
 "  folder Trash:\n"
-"    storage  = 100M           # default (line 21)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n"
+"    storage   = 100M           # default (line 21)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = expunge_oldest # default (line 22)\n"
 "  folder Archive:\n"
-"    storage  = 2G             # default (line 24)\n"
-"    messages = 50000          # default (line 25)\n"
-"    scope    = subtree        # default (line 26)\n"
+"    storage   = 2G             # default (line 25)\n"
+"    messages  = 50000          # default (line 26)\n"
+"    scope     = subtree        # default (line 27)\n"
+"    when_full = refuse         # built-in\n"
 "  folder \"Projects/*\":\n"
-"    storage  = 1G             # default (line 29)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n");
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n");
 	cli_result_free(&r);
 }
 
@@ -496,17 +499,20 @@ static void test_explain_bob(void **state)
 "\n"
 "folder_quota for bob@Example.ORG:\n"
 "  folder Trash:\n"
-"    storage  = 100M           # default (line 21)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n"
+"    storage   = 100M           # default (line 21)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = expunge_oldest # default (line 22)\n"
 "  folder Archive:\n"
-"    storage  = 5G             # domain example.org (line 34)\n"
-"    messages = 50000          # default (line 25)\n"
-"    scope    = subtree        # default (line 26)\n"
+"    storage   = 5G             # domain example.org (line 35)\n"
+"    messages  = 50000          # default (line 26)\n"
+"    scope     = subtree        # default (line 27)\n"
+"    when_full = refuse         # built-in\n"
 "  folder \"Projects/*\":\n"
-"    storage  = 1G             # default (line 29)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n");
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n");
 	cli_result_free(&r);
 }
 
@@ -528,7 +534,7 @@ static void test_explain_ceo(void **state)
 	assert_has_line(r.out,
 "  max_retained_size    = 500M           # default (line 9)");
 	assert_has_line(r.out,
-"    storage  = 5G             # domain example.org (line 34)");
+"    storage   = 5G             # domain example.org (line 35)");
 	cli_result_free(&r);
 
 	/* the local part is exact: no user block for CEO@ */
@@ -550,34 +556,39 @@ static const struct folder_case folder_cases[] = {
 	{ "alice@example.com", "Trash", NULL,
 "folder_quota for alice@example.com, folder Trash:\n"
 "  quota root \"Folder Trash\" from folder Trash:\n"
-"    storage  = 100M           # default (line 21)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n" },
+"    storage   = 100M           # default (line 21)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = expunge_oldest # default (line 22)\n" },
 	{ "alice@example.com", "Archive/2024", NULL,
 "folder_quota for alice@example.com, folder Archive/2024:\n"
 "  quota root \"Folder Archive\" from folder Archive:\n"
-"    storage  = 2G             # default (line 24)\n"
-"    messages = 50000          # default (line 25)\n"
-"    scope    = subtree        # default (line 26)\n" },
+"    storage   = 2G             # default (line 25)\n"
+"    messages  = 50000          # default (line 26)\n"
+"    scope     = subtree        # default (line 27)\n"
+"    when_full = refuse         # built-in\n" },
 	{ "bob@example.org", "Archive/2024", NULL,
 "folder_quota for bob@example.org, folder Archive/2024:\n"
 "  quota root \"Folder Archive\" from folder Archive:\n"
-"    storage  = 5G             # domain example.org (line 34)\n"
-"    messages = 50000          # default (line 25)\n"
-"    scope    = subtree        # default (line 26)\n" },
+"    storage   = 5G             # domain example.org (line 35)\n"
+"    messages  = 50000          # default (line 26)\n"
+"    scope     = subtree        # default (line 27)\n"
+"    when_full = refuse         # built-in\n" },
 	{ "alice@example.com", "Projects/apollo", NULL,
 "folder_quota for alice@example.com, folder Projects/apollo:\n"
 "  quota root \"Folder Projects/apollo\" from folder \"Projects/*\":\n"
-"    storage  = 1G             # default (line 29)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n" },
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n" },
 	/* "*" crosses the separator; scope folder: each folder alone */
 	{ "alice@example.com", "Projects/apollo/specs", NULL,
 "folder_quota for alice@example.com, folder Projects/apollo/specs:\n"
 "  quota root \"Folder Projects/apollo/specs\" from folder \"Projects/*\":\n"
-"    storage  = 1G             # default (line 29)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = folder         # built-in\n" },
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n" },
 	{ "alice@example.com", "Projects", NULL,
 "folder_quota for alice@example.com, folder Projects:\n"
 "  # no folder_quota rule governs this folder\n" },
@@ -591,9 +602,10 @@ static const struct folder_case folder_cases[] = {
 	{ "alice@example.com", "Archive.2024", ".",
 "folder_quota for alice@example.com, folder Archive.2024:\n"
 "  quota root \"Folder Archive\" from folder Archive:\n"
-"    storage  = 2G             # default (line 24)\n"
-"    messages = 50000          # default (line 25)\n"
-"    scope    = subtree        # default (line 26)\n" },
+"    storage   = 2G             # default (line 25)\n"
+"    messages  = 50000          # default (line 26)\n"
+"    scope     = subtree        # default (line 27)\n"
+"    when_full = refuse         # built-in\n" },
 };
 
 static void test_explain_folders(void **state)
@@ -632,33 +644,33 @@ struct listener_case {
 
 static const struct listener_case listener_cases[] = {
 	{ { "--port", "25" }, {
-	  "listener mx (line 38), matched by port 25:",
-	  "  auth             = forbid         # listener mx (line 40)",
-	  "  max_recipients   = 100            # listener mx (line 42)",
+	  "listener mx (line 39), matched by port 25:",
+	  "  auth             = forbid         # listener mx (line 41)",
+	  "  max_recipients   = 100            # listener mx (line 43)",
 	  "  rate_login       = unlimited      # built-in" } },
 	{ { "--port", "587" }, {
-	  "listener submission (line 44), matched by port 587:",
-	  "  ports            = 587 26         # listener submission (line 45)",
-	  "  auth_mechanisms  = PLAIN LOGIN    # listener submission (line 49)",
-	  "  rate_login       = 200/1h         # listener submission (line 54)" } },
+	  "listener submission (line 45), matched by port 587:",
+	  "  ports            = 587 26         # listener submission (line 46)",
+	  "  auth_mechanisms  = PLAIN LOGIN    # listener submission (line 50)",
+	  "  rate_login       = 200/1h         # listener submission (line 55)" } },
 	{ { "--port", "26" }, {
-	  "listener submission (line 44), matched by port 26:",
-	  "  allowed_clients  = 0.0.0.0/0 ::/0 # listener submission (line 51)",
-	  "  max_message_size = 25M            # listener submission (line 53)",
-	  "  rate_client_ip   = 1000/1d        # listener submission (line 55)" } },
+	  "listener submission (line 45), matched by port 26:",
+	  "  allowed_clients  = 0.0.0.0/0 ::/0 # listener submission (line 52)",
+	  "  max_message_size = 25M            # listener submission (line 54)",
+	  "  rate_client_ip   = 1000/1d        # listener submission (line 56)" } },
 	{ { "--port", "465" }, {
-	  "listener submissions (line 57), matched by port 465:",
-	  "  min_tls          = TLSv1.2        # listener submissions (line 61)",
+	  "listener submissions (line 58), matched by port 465:",
+	  "  min_tls          = TLSv1.2        # listener submissions (line 62)",
 	  "  max_message_size = 0              # built-in; no limit",
 	  "  auth_mechanisms  =                # built-in; any mechanism" } },
 	{ { "--listener", "submissions" }, {
-	  "listener submissions (line 57), matched by name:",
-	  "  sender           = login          # listener submissions (line 62)" } },
+	  "listener submissions (line 58), matched by name:",
+	  "  sender           = login          # listener submissions (line 63)" } },
 	/* the name wins over the port, as in the milter */
 	{ { "--listener", "mx", "--port", "587" }, {
-	  "listener mx (line 38), matched by name:" } },
+	  "listener mx (line 39), matched by name:" } },
 	{ { "--listener", "smtpd", "--port", "587" }, {
-	  "listener submission (line 44), matched by port 587:" } },
+	  "listener submission (line 45), matched by port 587:" } },
 	{ { "--port", "999" }, {
 	  "no listener for port 999; milter unknown_listener = tempfail applies" } },
 	{ { "--listener", "relay" }, {
@@ -709,7 +721,7 @@ static void test_explain_user_and_port(void **state)
 	/* sections in a fixed order, separated by one empty line */
 	assert_true(strncmp(r.out, "pop3_retention for alice@example.com:\n", 38) == 0);
 	assert_non_null(strstr(r.out, "\n\nfolder_quota for alice@example.com, folder Trash:\n"));
-	listener = strstr(r.out, "\n\nlistener submission (line 44), matched by port 587:\n");
+	listener = strstr(r.out, "\n\nlistener submission (line 45), matched by port 587:\n");
 	assert_non_null(listener);
 	assert_non_null(strstr(listener, "\n\nmilter:\n"));
 	cli_result_free(&r);
@@ -725,13 +737,13 @@ static void test_explain_milter(void **state)
 	assert_string_equal(r.err, "");
 	assert_string_equal(r.out,
 "milter:\n"
-"  socket             = inet:8893@127.0.0.1 # milter (line 67)\n"
-"  unknown_listener   = tempfail       # milter (line 68)\n"
-"  mode               = enforce        # milter (line 69)\n"
-"  audit_header       = X-Mailpolicy   # milter (line 70)\n"
+"  socket             = inet:8893@127.0.0.1 # milter (line 68)\n"
+"  unknown_listener   = tempfail       # milter (line 69)\n"
+"  mode               = enforce        # milter (line 70)\n"
+"  audit_header       = X-Mailpolicy   # milter (line 71)\n"
 "  hmac_key_file      =                # built-in; not set: no HMAC\n"
-"  rate_store         = memory         # milter (line 72)\n"
-"  rate_store_failure = accept         # milter (line 73)\n");
+"  rate_store         = memory         # milter (line 73)\n"
+"  rate_store_failure = accept         # milter (line 74)\n");
 	cli_result_free(&r);
 
 	/* no milter block: the built-in defaults */
@@ -812,9 +824,10 @@ static void test_explain_edge_folders(void **state)
 	assert_string_equal(strstr(r.out, "\nfolder_quota") + 1,
 "folder_quota for dave@example.net, folder \"Shared Projects.2024\":\n"
 "  quota root \"Folder Shared Projects\" from folder \"Shared Projects\":\n"
-"    storage  = 10G            # domain example.net (line 27)\n"
-"    messages = 0              # built-in; no limit\n"
-"    scope    = subtree        # domain example.net (line 28)\n");
+"    storage   = 10G            # domain example.net (line 27)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = subtree        # domain example.net (line 28)\n"
+"    when_full = refuse         # built-in\n");
 	cli_result_free(&r);
 
 	/* ... with "/" it is a top-level name that "%" matches */
@@ -824,7 +837,7 @@ static void test_explain_edge_folders(void **state)
 	assert_has_line(r.out,
 "  quota root \"Folder Shared Projects.2024\" from folder \"%\":");
 	assert_has_line(r.out,
-"    messages = 1000           # default (line 19)");
+"    messages  = 1000           # default (line 19)");
 	cli_result_free(&r);
 }
 

@@ -332,6 +332,15 @@ static const struct error_case cases[] = {
 	E("duplicate folder",
 	  "folder_quota {\n  folder Trash {\n  }\n  folder \"Trash\" {\n  }\n}\n",
 	  "4:10: duplicate folder \"Trash\" in this block (first at line 2)"),
+	/* INBOX is one name whatever its case (IMAP) */
+	E("duplicate inbox in other case",
+	  "folder_quota {\n  folder INBOX {\n  }\n  folder inbox {\n  }\n}\n",
+	  "4:10: duplicate folder \"inbox\" in this block (first at line 2)"),
+	E("duplicate inbox child in other case",
+	  "folder_quota {\n  folder \"Inbox/Sent\" {\n  }\n"
+	  "  folder \"INBOX/Sent\" {\n  }\n}\n",
+	  "4:10: duplicate folder \"INBOX/Sent\" in this block (first at "
+	  "line 2)"),
 	E("same port twice", "listener mx {\n  ports = 25 26 25\n}\n",
 	  "2:17: ports \"25\": listed twice"),
 	E("same port in two listeners",
@@ -430,6 +439,17 @@ static const struct error_case cases[] = {
 	  "3:16: messages \"1k\": invalid number: trailing characters"),
 	E("unknown scope", "folder_quota {\n  folder A {\n    scope = tree\n",
 	  "3:13: scope \"tree\": unknown value (use folder or subtree)"),
+	E("bad when_full",
+	  "folder_quota {\n  folder Junk {\n    when_full = expunge\n  }\n}\n",
+	  "3:17: when_full \"expunge\": unknown value (use refuse or "
+	  "expunge_oldest)"),
+	E("when_full twice",
+	  "folder_quota {\n  folder Junk {\n    when_full = refuse\n"
+	  "    when_full = refuse\n  }\n}\n",
+	  "4:5: duplicate key \"when_full\" (first at line 3)"),
+	E("when_full outside a folder",
+	  "folder_quota {\n  when_full = refuse\n}\n",
+	  "2:3: key \"when_full\" must be inside a folder block"),
 	E("two scopes",
 	  "folder_quota {\n  folder A {\n    scope = folder subtree\n",
 	  "3:20: scope \"subtree\": unexpected extra value"),

@@ -209,6 +209,121 @@ static void test_folder_merge(void **state)
 	mp_policy_unref(&policy);
 }
 
+/* INBOX is one name whatever its case: a domain's `folder inbox`
+   overrides the default's `folder INBOX` (before, both loaded as two
+   rules and the override was silently lost to the earlier one). */
+static void test_inbox_one_name(void **state)
+{
+	static const char text[] =
+		/* 1 */ "folder_quota {\n"
+		/* 2 */ "  folder INBOX {\n"
+		/* 3 */ "    storage = 10M\n"
+		/* 4 */ "    messages = 100\n"
+		/* 5 */ "  }\n"
+		/* 6 */ "  folder \"INBOX/Sent\" {\n"
+		/* 7 */ "    storage = 1M\n"
+		/* 8 */ "  }\n"
+		/* 9 */ "}\n"
+		/* 10 */ "folder_quota domain d.example {\n"
+		/* 11 */ "  folder inbox {\n"
+		/* 12 */ "    storage = 20M\n"
+		/* 13 */ "  }\n"
+		/* 14 */ "  folder \"Inbox/Sent\" {\n"
+		/* 15 */ "    messages = 5\n"
+		/* 16 */ "  }\n"
+		/* 17 */ "}\n";
+	static const struct folder_case cases[] = {
+		{ "a@d.example", "inbox", '/', 1,
+		  { { "INBOX", "inbox", 20 * PT_M, 100, FOL } } },
+		{ "a@d.example", "INBOX", '/', 1,
+		  { { "INBOX", "INBOX", 20 * PT_M, 100, FOL } } },
+		{ "a@x.example", "Inbox", '/', 1,
+		  { { "INBOX", "Inbox", 10 * PT_M, 100, FOL } } },
+		{ "a@d.example", "INBOX/Sent", '/', 1,
+		  { { "INBOX/Sent", "INBOX/Sent", 1 * PT_M, 5, FOL } } },
+		/* Maildir++: the same rule under separator '.' */
+		{ "a@d.example", "inbox.Sent", '.', 1,
+		  { { "INBOX/Sent", "inbox.Sent", 1 * PT_M, 5, FOL } } },
+		/* only INBOX folds: Sent stays case-sensitive */
+		{ "a@d.example", "INBOX/sent", '/', 0, { { 0 } } },
+	};
+	struct mp_policy *policy = policy_test_load(text);
+	struct mp_folder_rule rule;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(mp_policy_folder_rule_count(policy, "a@d.example"), 2);
+	assert_true(mp_policy_folder_rule(policy, "a@d.example", 0, &rule));
+	assert_string_equal(rule.pattern, "INBOX");
+	assert_int_equal(rule.storage, 20 * PT_M);
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].scope, MP_ORIGIN_DOMAIN);
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].line, 12);
+	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].line, 4);
+	for (i = 0; i < N_ELEMENTS(cases); i++)
+		policy_test_check_folder(policy, &cases[i]);
+	mp_policy_unref(&policy);
+}
+
+/* when_full merges key by key like the others. */
+static void test_when_full_merge(void **state)
+{
+	static const char text[] =
+		/* 1 */ "folder_quota {\n"
+		/* 2 */ "  folder Trash {\n"
+		/* 3 */ "    storage = 100M\n"
+		/* 4 */ "    when_full = expunge_oldest\n"
+		/* 5 */ "  }\n"
+		/* 6 */ "  folder Junk {\n"
+		/* 7 */ "    storage = 50M\n"
+		/* 8 */ "  }\n"
+		/* 9 */ "}\n"
+		/* 10 */ "folder_quota domain d.example {\n"
+		/* 11 */ "  folder Trash {\n"
+		/* 12 */ "    storage = 1G\n"
+		/* 13 */ "  }\n"
+		/* 14 */ "  folder Junk {\n"
+		/* 15 */ "    when_full = expunge_oldest\n"
+		/* 16 */ "  }\n"
+		/* 17 */ "}\n"
+		/* 18 */ "folder_quota user keep@d.example {\n"
+		/* 19 */ "  folder Trash {\n"
+		/* 20 */ "    when_full = refuse\n"
+		/* 21 */ "  }\n"
+		/* 22 */ "}\n";
+	static const struct {
+		const char *user;
+		size_t idx;
+		enum mp_when_full when_full;
+		struct origin_case origin;
+	} cases[] = {
+		{ "a@x.example", 0, MP_WHEN_FULL_EXPUNGE_OLDEST, DEFAULT_ORIGIN(4) },
+		{ "a@x.example", 1, MP_WHEN_FULL_REFUSE, BUILTIN_ORIGIN },
+		{ "a@d.example", 0, MP_WHEN_FULL_EXPUNGE_OLDEST, DEFAULT_ORIGIN(4) },
+		{ "a@d.example", 1, MP_WHEN_FULL_EXPUNGE_OLDEST,
+		  DOMAIN_ORIGIN("d.example", 15) },
+		{ "keep@d.example", 0, MP_WHEN_FULL_REFUSE,
+		  USER_ORIGIN("keep@d.example", 20) },
+		{ "keep@d.example", 1, MP_WHEN_FULL_EXPUNGE_OLDEST,
+		  DOMAIN_ORIGIN("d.example", 15) },
+	};
+	struct mp_policy *policy = policy_test_load(text);
+	struct mp_folder_rule rule;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		assert_true(mp_policy_folder_rule(policy, cases[i].user,
+						  cases[i].idx, &rule));
+		assert_int_equal(rule.when_full, cases[i].when_full);
+		policy_test_assert_origin(&rule.origin[MP_FOLDER_WHEN_FULL],
+					  &cases[i].origin, rule.pattern);
+	}
+	/* the domain's Trash changed storage only */
+	assert_true(mp_policy_folder_rule(policy, "keep@d.example", 0, &rule));
+	assert_int_equal(rule.storage, PT_G);
+	mp_policy_unref(&policy);
+}
+
 /* ---- which folder rule wins ---- */
 
 static const char precedence_text[] =
@@ -475,6 +590,8 @@ int main(void)
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_retention_applies),
 		cmocka_unit_test(test_folder_merge),
+		cmocka_unit_test(test_inbox_one_name),
+		cmocka_unit_test(test_when_full_merge),
 		cmocka_unit_test(test_folder_precedence),
 		cmocka_unit_test(test_folder_match_differential),
 		cmocka_unit_test(test_folder_match_deep),

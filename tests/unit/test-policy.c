@@ -156,13 +156,19 @@ static const struct folder_case sample_folder_cases[] = {
 	{ "alice@example.com", "Projects/apollo/docs", '/', 1,
 	  { { "Projects/*", "Projects/apollo/docs", 1 * PT_G, 0, FOL } } },
 	{ "alice@example.com", "Projects", '/', 0, { { 0 } } },
-	/* the pattern is written in the namespace's separator: with '.'
-	   "Projects/apollo" is one name that the '/' matches byte for
-	   byte, and Projects.apollo does not match */
-	{ "alice@example.com", "Projects/apollo", '.', 1,
-	  { { "Projects/*", "Projects/apollo", 1 * PT_G, 0, FOL } } },
-	{ "alice@example.com", "Projects.apollo", '.', 0, { { 0 } } },
+	/* a pattern's '/' stands for the namespace's separator: with '.'
+	   (Maildir++) the sample's Projects pattern governs
+	   Projects.apollo, and a '/' in a name there is an ordinary byte,
+	   no separator */
+	{ "alice@example.com", "Projects.apollo", '.', 1,
+	  { { "Projects/*", "Projects.apollo", 1 * PT_G, 0, FOL } } },
+	{ "alice@example.com", "Projects.apollo.docs", '.', 1,
+	  { { "Projects/*", "Projects.apollo.docs", 1 * PT_G, 0, FOL } } },
+	{ "alice@example.com", "Projects/apollo", '.', 0, { { 0 } } },
 	{ "alice@example.com", "Projects.apollo", '/', 0, { { 0 } } },
+	{ "alice@example.com", "Archive.2024", '.', 1,
+	  { { "Archive", "Archive", 2 * PT_G, 50000, SUB } } },
+	{ "alice@example.com", "Archive/2024", '.', 0, { { 0 } } },
 };
 
 static void test_sample_folders(void **state)
@@ -190,11 +196,11 @@ static void test_sample_folder_rules(void **state)
 			 MP_ORIGIN_DOMAIN);
 	assert_string_equal(rule.origin[MP_FOLDER_STORAGE].selector,
 			    "example.org");
-	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].line, 34);
+	assert_int_equal(rule.origin[MP_FOLDER_STORAGE].line, 35);
 	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].scope,
 			 MP_ORIGIN_DEFAULT);
-	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].line, 25);
-	assert_int_equal(rule.origin[MP_FOLDER_SCOPE].line, 26);
+	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].line, 26);
+	assert_int_equal(rule.origin[MP_FOLDER_SCOPE].line, 27);
 	assert_true(mp_policy_folder_rule(policy, "b@example.org", 2, &rule));
 	assert_string_equal(rule.pattern, "Projects/*");
 	assert_int_equal(rule.origin[MP_FOLDER_MESSAGES].scope,
@@ -277,9 +283,9 @@ static void test_sample_listener_values(void **state)
 	assert_int_equal(l->max_recipients, 100);
 	assert_int_equal(l->max_message_size, 0);
 	assert_int_equal(l->rate_login.count, 0);
-	assert_int_equal(l->line, 38);
+	assert_int_equal(l->line, 39);
 	assert_int_equal(l->origin[MP_LISTENER_AUTH].scope, MP_ORIGIN_DEFAULT);
-	assert_int_equal(l->origin[MP_LISTENER_AUTH].line, 40);
+	assert_int_equal(l->origin[MP_LISTENER_AUTH].line, 41);
 	assert_int_equal(l->origin[MP_LISTENER_SENDER].scope,
 			 MP_ORIGIN_BUILTIN);
 
@@ -307,7 +313,7 @@ static void test_sample_listener_values(void **state)
 	assert_int_equal(l->rate_client_ip.count, 1000);
 	assert_int_equal(l->rate_client_ip.window_secs, PT_DAY);
 	assert_int_equal(l->rate_sender.count, 0);
-	assert_int_equal(l->origin[MP_LISTENER_RATE_CLIENT_IP].line, 55);
+	assert_int_equal(l->origin[MP_LISTENER_RATE_CLIENT_IP].line, 56);
 }
 
 static void test_sample_milter(void **state)
@@ -325,7 +331,7 @@ static void test_sample_milter(void **state)
 	assert_string_equal(m->rate_store_url, "memory");
 	assert_int_equal(m->rate_store_failure, MP_VERDICT_ACCEPT);
 	assert_int_equal(m->origin[MP_MILTER_SOCKET].scope, MP_ORIGIN_DEFAULT);
-	assert_int_equal(m->origin[MP_MILTER_SOCKET].line, 67);
+	assert_int_equal(m->origin[MP_MILTER_SOCKET].line, 68);
 }
 
 /* The forms each milter key takes, beyond the sample's. */

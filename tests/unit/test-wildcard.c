@@ -144,12 +144,26 @@ static const struct match_case match_cases[] = {
 	{ "Projects/%", "Projects/apollo/2024", '/', false },
 	{ "Projects/%", "Projects/", '/', true },
 	{ "Projects/%", "Projects", '/', false },
-	/* with '.' as separator, '/' is an ordinary character */
-	{ "Projects.%", "Projects.apollo", '.', true },
-	{ "Projects.%", "Projects.apollo.2024", '.', false },
-	{ "Projects.*", "Projects.apollo.2024", '.', true },
-	{ "Projects/%", "Projects/apollo/2024", '.', true },
-	{ "Projects/%", "Projects.apollo", '.', false },
+	/* a pattern's '/' stands for the separator: with '.' (Maildir++)
+	   it matches the name's '.', a pattern's '.' matches nothing (a
+	   name's '.' is a separator there), and a name's '/' is an
+	   ordinary byte that only wildcards consume */
+	{ "Projects/%", "Projects.apollo", '.', true },
+	{ "Projects/%", "Projects.apollo.2024", '.', false },
+	{ "Projects/*", "Projects.apollo.2024", '.', true },
+	{ "Projects/%", "Projects/apollo", '.', false },
+	{ "Projects.%", "Projects.apollo", '.', false },
+	{ "Projects.apollo", "Projects.apollo", '.', false },
+	{ "Projects/apollo", "Projects.apollo", '.', true },
+	{ "Projects/apollo", "Projects/apollo", '.', false },
+	{ "%", "a/b", '.', true },
+	{ "%/%", "a/b.c", '.', true },
+	{ "*", "a/b.c", '.', true },
+	{ "Work/Sent", "Work\\Sent", '\\', true },
+	{ "Work/Sent", "Work/Sent", '\\', false },
+	/* no hierarchy: every byte is itself */
+	{ "Projects/apollo", "Projects/apollo", '\0', true },
+	{ "Projects/%", "Projects/apollo", '\0', true },
 	/* wildcards in the middle and at the start */
 	{ "%/Sent", "Work/Sent", '/', true },
 	{ "%/Sent", "Work/Old/Sent", '/', false },
@@ -180,7 +194,9 @@ static const struct match_case match_cases[] = {
 	{ "INBOX/%", "Inbox/Drafts/x", '/', false },
 	{ "INBOX/*", "Inbox/Drafts/x", '/', true },
 	{ "INBOX/*", "INBOX", '/', false },
-	{ "INBOX.Sent", "inbox.Sent", '.', true },
+	{ "INBOX/Sent", "inbox.Sent", '.', true },
+	{ "inbox/Sent", "INBOX.Sent", '.', true },
+	{ "INBOX.Sent", "inbox.Sent", '.', false },	/* '.' matches nothing */
 	{ "INBOX.Sent", "inbox.Sent", '/', false },	/* '.' is no separator */
 	{ "INBOX.Sent", "INBOX.Sent", '/', true },
 	{ "INBOX/Sent", "inbox/Sent", '.', false },
@@ -281,6 +297,28 @@ static void test_literal(void **state)
 
 /* ---- differential test against a reference matcher ---- */
 
+/* The separator rule of wildcard.h: a pattern's '/' is the separator,
+   unless the separator is '/' or none. */
+static bool mapped(char sep)
+{
+	return sep != '/' && sep != '\0';
+}
+
+static char pattern_sep(char sep)
+{
+	return mapped(sep) ? '/' : sep;
+}
+
+/* Whether pattern byte p (no wildcard) matches name byte c. */
+static bool byte_matches(char p, char c, char sep)
+{
+	if (!mapped(sep))
+		return p == c;
+	if (p == '/')
+		return c == sep;
+	return c == p && c != sep;
+}
+
 /* The definition, written the slow and obvious way: dp[i][j] is true
    when pattern[0..i) matches name[0..j). */
 static bool reference_match(const char *pattern, size_t plen,
@@ -289,9 +327,10 @@ static bool reference_match(const char *pattern, size_t plen,
 	bool *dp, result;
 	size_t i, j, cols = nlen + 1;
 
-	/* the INBOX rule: both sides start with the word */
+	/* the INBOX rule: both sides start with the word, the pattern's
+	   ending at its own '/' */
 	if (plen >= 5 && strncasecmp(pattern, "INBOX", 5) == 0 &&
-	    (plen == 5 || pattern[5] == sep) &&
+	    (plen == 5 || pattern[5] == pattern_sep(sep)) &&
 	    nlen >= 5 && strncasecmp(name, "INBOX", 5) == 0 &&
 	    (nlen == 5 || name[5] == sep)) {
 		pattern += 5;
@@ -317,7 +356,7 @@ static bool reference_match(const char *pattern, size_t plen,
 					(j > 0 && name[j - 1] != sep &&
 					 dp[i * cols + j - 1]);
 			else
-				v = j > 0 && name[j - 1] == p &&
+				v = j > 0 && byte_matches(p, name[j - 1], sep) &&
 					dp[(i - 1) * cols + j - 1];
 			dp[i * cols + j] = v;
 		}
@@ -592,7 +631,7 @@ static void test_env(void **state)
 
 	cenv.fail = true;
 	assert_int_equal(mp_wildcard_compile(&cenv.env, "Trash", &wc,
-					     &error), -1);
+					     &error), MP_WILDCARD_ERROR_NOMEM);
 	assert_string_equal(error, "out of memory");
 	assert_null(wc);
 }
