@@ -1,0 +1,139 @@
+/* pop3-retention-user.c: a user's effective retention and the user
+ * context.
+ *
+ * The retention is the policy file's (default < domain < user block) with
+ * the user's override fields on top (userdb extra fields, on 2.3 also
+ * plugin {} settings): pop3_retention_keep_after_retrieval, _on_dele,
+ * _on_retrieve, _max_retained_size.  A bad field is logged and ignored.
+ * The plugin is inert for a user when the policy cannot be loaded (the
+ * glue logged the file and line), or when neither a block nor a field
+ * applies to the user: stock POP3 then. */
+
+#include "lib.h"
+#include "str.h"
+#include "mail-namespace.h"
+#include "pop3-retention-private.h"
+
+struct pop3_retention_user_module pop3_retention_user_module =
+	MODULE_CONTEXT_INIT(&mail_user_module_register);
+
+static const char *const pop3_retention_keys[] = {
+	"keep_after_retrieval",
+	"on_dele",
+	"on_retrieve",
+	"max_retained_size",
+};
+
+struct pop3_retention_user *pop3_retention_user_get(struct mail_user *user)
+{
+	return POP3_RETENTION_USER_CONTEXT(user);
+}
+
+static void pop3_retention_user_deinit_pre(struct mail_user *user)
+{
+	struct pop3_retention_user *puser = POP3_RETENTION_USER_CONTEXT(user);
+
+	if (puser->pop3_client != NULL) T_BEGIN {
+		pop3_retention_session_end(user);
+	} T_END;
+	puser->pop3_client = NULL;
+	puser->module_ctx.super.deinit_pre(user);
+}
+
+static void pop3_retention_user_deinit(struct mail_user *user)
+{
+	struct pop3_retention_user *puser = POP3_RETENTION_USER_CONTEXT(user);
+
+	if (puser->policy != NULL)
+		mp_policy_unref(&puser->policy);
+	if (array_is_created(&puser->retr_uids))
+		array_free(&puser->retr_uids);
+	event_unref(&puser->event);
+	puser->module_ctx.super.deinit(user);
+}
+
+/* Applies the user's override fields; returns whether any applied. */
+static bool pop3_retention_apply_overrides(struct pop3_retention_user *puser,
+					   struct mail_user *user)
+{
+	bool applied = FALSE;
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(pop3_retention_keys); i++) {
+		const char *key = pop3_retention_keys[i];
+		const char *field = t_strconcat("pop3_retention_", key, NULL);
+		const char *value = mp_dovecot_user_field(user, field);
+		const char *error;
+
+		if (value == NULL)
+			continue;
+		if (mp_retention_set(&puser->retention, key, value, &error) < 0) {
+			e_warning(puser->event,
+				  "Ignoring the override %s=%s (the policy's "
+				  "value stands): %s", field, value, error);
+			continue;
+		}
+		e_debug(puser->event, "Override %s=%s", field, value);
+		applied = TRUE;
+	}
+	return applied;
+}
+
+void pop3_retention_mail_user_created(struct mail_user *user)
+{
+	struct mail_user_vfuncs *v = user->vlast;
+	struct pop3_retention_user *puser;
+	const char *error;
+	bool block;
+
+	puser = p_new(user->pool, struct pop3_retention_user, 1);
+	puser->module_ctx.super = *v;
+	user->vlast = &puser->module_ctx.super;
+	v->deinit_pre = pop3_retention_user_deinit_pre;
+	v->deinit = pop3_retention_user_deinit;
+	MODULE_CONTEXT_SET(user, pop3_retention_user_module, puser);
+
+	puser->event = mp_dovecot_event_create(user->event);
+	puser->policy = mp_dovecot_policy_get(user, &error);
+	if (puser->policy == NULL) {
+		/* the glue logged it (once per file state) */
+		e_debug(puser->event, "Inert: no policy (%s)", error);
+		return;
+	}
+	block = mp_policy_retention(puser->policy, user->username,
+				    &puser->retention);
+	puser->active = pop3_retention_apply_overrides(puser, user) || block;
+	if (!puser->active) {
+		e_debug(puser->event, "Inert: no pop3_retention block applies");
+		return;
+	}
+	if (puser->retention.on_retrieve == MP_RETRIEVE_MOVE &&
+	    (puser->retention.retrieve_mailbox == NULL ||
+	     puser->retention.retrieve_mailbox[0] == '\0')) {
+		/* the core refuses this; never move to a nameless folder */
+		puser->retention.on_retrieve = MP_RETRIEVE_SEEN;
+	}
+	e_debug(puser->event, "keep_after_retrieval=%llu on_dele=%s "
+		"on_retrieve=%s max_retained_size=%llu",
+		(unsigned long long)puser->retention.keep_after_retrieval,
+		mp_dele_action_name(puser->retention.on_dele),
+		mp_retrieve_action_name(puser->retention.on_retrieve),
+		(unsigned long long)puser->retention.max_retained_size);
+}
+
+const char *pop3_retention_move_vname(struct mail_user *user,
+				      const char *name)
+{
+	struct mail_namespace *ns = mail_namespace_find_inbox(user->namespaces);
+	char sep = mail_namespace_get_sep(ns);
+	string_t *str = t_str_new(64);
+
+	str_append(str, ns->prefix);
+	if (strcasecmp(name, "INBOX") == 0) {
+		/* INBOX has no prefix in the INBOX namespace */
+		return "INBOX";
+	}
+	for (; *name != '\0'; name++)
+		str_append_c(str, *name == '/' ? sep : *name);
+	return str_c(str);
+}
