@@ -11,13 +11,13 @@
 #include "mail-namespace.h"
 
 #include "folder-quota-plugin.h"
-#include "fq-glue.h"
+#include "mp-dovecot.h"
 
-FQ_EXPORT const char *folder_quota_plugin_version = DOVECOT_ABI_VERSION;
-FQ_EXPORT const char *folder_quota_plugin_dependencies[] = { "quota", NULL };
+MP_EXPORT const char *folder_quota_plugin_version = DOVECOT_ABI_VERSION;
+MP_EXPORT const char *folder_quota_plugin_dependencies[] = { "quota", NULL };
 
-FQ_EXPORT void folder_quota_plugin_init(struct module *module);
-FQ_EXPORT void folder_quota_plugin_deinit(void);
+MP_EXPORT void folder_quota_plugin_init(struct module *module);
+MP_EXPORT void folder_quota_plugin_deinit(void);
 
 struct fq_user_module fq_user_module =
 	MODULE_CONTEXT_INIT(&mail_user_module_register);
@@ -119,6 +119,7 @@ static struct mail_storage_hooks fq_mail_storage_hooks = {
 
 void folder_quota_plugin_init(struct module *module)
 {
+	mp_dovecot_init("folder_quota");
 	quota_backend_register(&fq_backend);
 	mail_storage_hooks_add(module, &fq_mail_storage_hooks);
 	fq_imap_init(module);
@@ -129,5 +130,5 @@ void folder_quota_plugin_deinit(void)
 	fq_imap_deinit();
 	mail_storage_hooks_remove(&fq_mail_storage_hooks);
 	quota_backend_unregister(&fq_backend);
-	fq_glue_deinit();
+	mp_dovecot_deinit();
 }

@@ -20,7 +20,7 @@
 #include "mailbox-list-iter.h"
 
 #include "folder-quota-plugin.h"
-#include "fq-glue.h"
+#include "mp-dovecot.h"
 
 #if FQ_DOVECOT24
 #  include "settings.h"
@@ -247,7 +247,7 @@ static struct fq_root *fq_add_23(struct fq_user *fuser,
 	   no spaces unless the folder's name has: those are sent as %20). */
 	const char *name = "folder_quota_warning", *rule;
 	for (unsigned int i = 2;; i++) {
-		rule = fq_glue_user_setting(fuser->user, name);
+		rule = mp_dovecot_user_field(fuser->user, name);
 		if (rule == NULL || *rule == '\0')
 			break;
 		string_t *arg = t_str_new(64);

@@ -6,17 +6,9 @@
  * from the Dovecot headers found; the rest of the plugin is written once
  * for both. */
 
-#include "config.h"
+#include "mp-dovecot.h"
 
-/* Entry points the Dovecot module loader looks up (the rest is hidden). */
-#define FQ_EXPORT __attribute__((visibility("default")))
-
-#if DOVECOT_VERSION_MAJOR > 2 || \
-	(DOVECOT_VERSION_MAJOR == 2 && DOVECOT_VERSION_MINOR >= 4)
-#  define FQ_DOVECOT24 1
-#else
-#  define FQ_DOVECOT24 0
-#endif
+#define FQ_DOVECOT24 MP_DOVECOT_24
 
 #if FQ_DOVECOT24
 /* 2.4: the quota's roots (all_roots), the test_alloc hook's shape. */
