@@ -182,6 +182,10 @@ static int fq_backend_init(struct quota_root *root, const char *args ATTR_UNUSED
 	root->auto_updating = TRUE;
 #if FQ_DOVECOT24
 	fq_root_set_limits(froot, spec);
+	/* quota_warning's execute args can name the folder:
+	   %{event:quota_folder} */
+	event_add_str(root->backend.event, "quota_folder",
+		      froot->name + strlen(FOLDER_QUOTA_ROOT_PREFIX));
 #endif
 	return 0;
 }

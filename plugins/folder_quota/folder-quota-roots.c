@@ -126,65 +126,85 @@ static const char *fq_filter_name(struct fq_user *fuser, const char *vname,
 	return t_strdup_printf("folder_quota_%u", i + 1);
 }
 
+/* The quota_root_settings of a root come from the filter "quota/<name>",
+   looked up again at every check (quota_ignore, the limits) and for each
+   quota_warning.  Overrides on the user's settings instance define that
+   filter for our root: its name, driver, limits (quota_warning
+   percentages are of these), and the stock defaults for everything else
+   (so that nothing the admin set for the user's own root leaks in: no
+   grace, no quota_ignore from a mailbox block).  An override set again
+   later wins over the earlier one. */
+static bool fq_override_24(struct fq_user *fuser, const char *filter,
+			   const char *const *keyvalues)
+{
+	struct settings_instance *instance;
+	const struct quota_settings *qset;
+	const char *prefix, *error;
+	unsigned int i;
+
+	instance = settings_instance_find(fuser->user->event);
+	if (instance == NULL) {
+		e_error(fuser->event, "no settings instance for %s", filter);
+		return FALSE;
+	}
+	prefix = t_strdup_printf("quota/%s/", filter);
+	for (i = 0; keyvalues[i] != NULL; i += 2) {
+		settings_override(instance, t_strconcat(prefix, keyvalues[i], NULL),
+				  keyvalues[i + 1], SETTINGS_OVERRIDE_TYPE_CODE);
+	}
+	/* A filter in an override is resolved step by step, each step by a
+	   lookup of a settings struct that knows the key: the "quota" filter
+	   array is in quota_setting_parser_info.  Look it up once so that
+	   the root's own lookups find the filter. */
+	if (settings_get(fuser->ns->list->event, &quota_setting_parser_info, 0,
+			 &qset, &error) < 0) {
+		e_error(fuser->event, "%s", error);
+		return FALSE;
+	}
+	settings_free(qset);
+	return TRUE;
+}
+
+static void fq_override_limits_24(struct fq_user *fuser, const char *vname,
+				  const struct fq_root_spec *spec)
+{
+	bool new_filter;
+	const char *filter = fq_filter_name(fuser, vname, &new_filter);
+	const char *const keyvalues[] = {
+		"quota_storage_size", dec2str(spec->storage),
+		"quota_message_count", dec2str(spec->messages),
+		NULL
+	};
+
+	(void)fq_override_24(fuser, filter, keyvalues);
+}
+
 static struct fq_root *fq_add_24(struct fq_user *fuser,
 				 const struct fq_root_spec *spec)
 {
-	/* The quota_root_settings of a root come from the filter
-	   "quota/<name>", looked up again at every check (quota_ignore, the
-	   limits).  Overrides on the user's settings instance define that
-	   filter for our root.  The limits themselves stay 0 there
-	   ("unlimited"), so the quota plugin uses root->bytes_limit and
-	   root->count_limit, which we keep current. */
-	static const char *const fixed[] = {
-		"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
-		"quota_storage_size", "0",
-		"quota_message_count", "0",
-		"quota_storage_grace", "0",
-		"quota_storage_extra", "0",
-		"quota_storage_percentage", "100",
-		"quota_message_percentage", "100",
-		"quota_ignore", "no",
-		"quota_ignore_unlimited", "no",
-		"quota_enforce", "yes",
-		"quota_hidden", "no",
-	};
-	struct settings_instance *instance;
 	struct quota_root *root;
-	const char *filter, *prefix, *error;
+	const char *filter;
 	bool new_filter;
-	unsigned int i;
 
 	filter = fq_filter_name(fuser, spec->vname, &new_filter);
 	if (new_filter) {
-		instance = settings_instance_find(fuser->user->event);
-		if (instance == NULL) {
-			e_error(fuser->event, "no settings instance - "
-				"cannot add a root for %s", spec->vname);
+		const char *const keyvalues[] = {
+			"quota_name", fq_root_name(spec->vname),
+			"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
+			"quota_storage_grace", "0",
+			"quota_storage_extra", "0",
+			"quota_storage_percentage", "100",
+			"quota_message_percentage", "100",
+			"quota_ignore", "no",
+			"quota_ignore_unlimited", "no",
+			"quota_enforce", "yes",
+			"quota_hidden", "no",
+			NULL
+		};
+		if (!fq_override_24(fuser, filter, keyvalues))
 			return NULL;
-		}
-		prefix = t_strdup_printf("quota/%s/", filter);
-		settings_override(instance, t_strconcat(prefix, "quota_name", NULL),
-				  fq_root_name(spec->vname),
-				  SETTINGS_OVERRIDE_TYPE_CODE);
-		for (i = 0; i < N_ELEMENTS(fixed); i += 2) {
-			settings_override(instance,
-					  t_strconcat(prefix, fixed[i], NULL),
-					  fixed[i + 1],
-					  SETTINGS_OVERRIDE_TYPE_CODE);
-		}
-		/* A filter in an override is resolved step by step, each step
-		   by a lookup of a settings struct that knows the key: the
-		   "quota" filter array is in quota_setting_parser_info.  Look
-		   it up once so that the root's own lookups find the filter. */
-		const struct quota_settings *qset;
-		if (settings_get(fuser->ns->list->event,
-				 &quota_setting_parser_info, 0,
-				 &qset, &error) < 0) {
-			e_error(fuser->event, "%s", error);
-			return NULL;
-		}
-		settings_free(qset);
 	}
+	fq_override_limits_24(fuser, spec->vname, spec);
 
 	fuser->creating = spec;
 	quota_add_user_namespace(fuser->quota, filter, fuser->ns);
@@ -279,6 +299,11 @@ static void fq_roots_add(struct fq_user *fuser, const struct fq_root_spec *spec)
 	i_assert(fuser->open_transactions == 0);
 	froot = fq_roots_find(fuser, spec->vname);
 	if (froot != NULL) {
+#if FQ_DOVECOT24
+		if (froot->storage_limit != spec->storage ||
+		    froot->message_limit != spec->messages)
+			fq_override_limits_24(fuser, spec->vname, spec);
+#endif
 		fq_root_set_limits(froot, spec);
 		return;
 	}
