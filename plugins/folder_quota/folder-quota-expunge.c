@@ -297,6 +297,12 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 #endif
 
 	fq_restore_refusal_text(fuser, ctx);
+	if (fuser->freed_box != NULL && fuser->freed_box == ctx->box) {
+		/* a MOVE check made room for this save after the quota plugin
+		   took its measures */
+		fq_ctx_expunged(ctx, fuser->freed_bytes, fuser->freed_count);
+		fq_note_freed(fuser, NULL, 0, 0);
+	}
 	for (attempt = 0;; attempt++) {
 		ret = FQ_TEST_ALLOC_CALL(fuser->next_test_alloc);
 #if FQ_DOVECOT24
@@ -358,6 +364,14 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 		       mailbox_get_vname(ctx->box), str_c(fuser->refusal_text));
 	}
 	return ret;
+}
+
+void fq_note_freed(struct fq_user *fuser, struct mailbox *box,
+		   uint64_t bytes, uint64_t count)
+{
+	fuser->freed_box = box;
+	fuser->freed_bytes = box == NULL ? 0 : bytes;
+	fuser->freed_count = box == NULL ? 0 : count;
 }
 
 void fq_expunge_user_init(struct fq_user *fuser)

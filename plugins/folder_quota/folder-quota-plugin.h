@@ -114,6 +114,11 @@ struct fq_user {
 	string_t *refusal_text;
 	const char *refusal_ptr, *stock_refusal_text;
 
+	/* room a MOVE check just made in freed_box (by expunge_oldest), not
+	   yet known to the quota plugin's check of the same save */
+	struct mailbox *freed_box;
+	uint64_t freed_bytes, freed_count;
+
 	/* LMTP and LDA: INBOX folder limits never refuse a delivery */
 	bool delivery:1;
 	bool ready:1;
@@ -171,6 +176,11 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 		      struct fq_root *froot,
 		      uint64_t bytes_needed, uint64_t count_needed,
 		      uint64_t *bytes_freed_r, uint64_t *count_freed_r);
+
+/* Notes room expunge_oldest made in box for the save in progress (box
+   NULL: forget it). */
+void fq_note_freed(struct fq_user *fuser, struct mailbox *box,
+		   uint64_t bytes, uint64_t count);
 
 /* folder-quota-imap.c */
 void fq_imap_init(struct module *module);

@@ -8,9 +8,12 @@
  *   only when none is open (folder-quota-roots.c), and adding the roots of
  *   a folder another process created before the first transaction in it.
  * - CREATE/RENAME/DELETE queue root changes.
- * - Dovecot 2.3 does not check quota on a MOVE within one namespace
- *   (quota_move_requires_check): the folder roots of the destination are
- *   checked here; 2.4 checks MOVE itself. */
+ * - MOVE: Dovecot 2.3 does not check quota on a MOVE within one namespace
+ *   (quota_move_requires_check), and 2.4 counts each moved message as
+ *   one in and one out of every root, also of a root the source is not
+ *   in, so a MOVE of many messages passes a folder limit once the folder
+ *   had room for one.  The folder roots of the destination that do not
+ *   govern the source are checked here, message by message, for both. */
 
 #include "lib.h"
 #include "str.h"
@@ -169,6 +172,7 @@ fq_transaction_commit(struct mailbox_transaction_context *t,
 
 	ret = fbox->module_ctx.super.transaction_commit(t, changes_r);
 	i_free(ft);
+	fq_note_freed(fbox->fuser, NULL, 0, 0);
 	i_assert(fbox->fuser->open_transactions > 0);
 	fbox->fuser->open_transactions--;
 	return ret;
@@ -181,6 +185,7 @@ static void fq_transaction_rollback(struct mailbox_transaction_context *t)
 
 	fbox->module_ctx.super.transaction_rollback(t);
 	i_free(ft);
+	fq_note_freed(fbox->fuser, NULL, 0, 0);
 	i_assert(fbox->fuser->open_transactions > 0);
 	fbox->fuser->open_transactions--;
 }
@@ -199,12 +204,11 @@ const char *fq_over_text(struct fq_root *froot, uint64_t bytes, uint64_t count)
 		(bytes + 1023) / 1024, (froot->storage_limit + 1023) / 1024);
 }
 
-#if !FQ_DOVECOT24
-/* Dovecot 2.3 lets a MOVE within a namespace through without a quota
-   check.  For each folder root of the destination that does not also
-   govern the source, check that the mail fits (making room when the root
-   says expunge_oldest).  Returns 0 when it may go on, -1 with the storage
-   error set. */
+/* For each folder root of the destination that does not also govern the
+   source, check that the moved mail fits (making room when the root says
+   expunge_oldest; what was freed is handed to the quota plugin's check of
+   the same save, see fq_test_alloc()).  Returns 0 when it may go on, -1
+   with the storage error set. */
 static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
 {
 	struct mailbox *box = ctx->transaction->box;
@@ -249,6 +253,7 @@ static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
 						needed_count, &freed_b, &freed_c);
 			if (ret > 0) {
 				roots[i]->cache_tv.tv_sec = 0;
+				fq_note_freed(roots[i]->fuser, box, freed_b, freed_c);
 				continue;
 			}
 		}
@@ -258,7 +263,6 @@ static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
 	}
 	return 0;
 }
-#endif
 
 static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 {
@@ -268,10 +272,10 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 	uoff_t size;
 	bool moving = ctx->moving;
 
-#if !FQ_DOVECOT24
 	if (moving && fq_mailbox_user(box) != NULL) {
 		int ret;
 
+		fq_note_freed(fbox->fuser, NULL, 0, 0);
 		T_BEGIN {
 			ret = fq_move_check(ctx, mail);
 		} T_END;
@@ -280,7 +284,6 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 			return -1;
 		}
 	}
-#endif
 	if (fbox->module_ctx.super.copy(ctx, mail) < 0)
 		return -1;
 	if (moving && mail_get_virtual_size(mail, &size) == 0) {
