@@ -38,6 +38,7 @@ static int fq_expunge_mail_cmp(const struct fq_expunge_mail *m1,
 int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 		      struct fq_root *froot,
 		      uint64_t bytes_needed, uint64_t count_needed,
+		      uint64_t others_bytes, uint64_t others_count,
 		      uint64_t *bytes_freed_r, uint64_t *count_freed_r)
 {
 	struct mailbox *box;
@@ -94,7 +95,10 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 			count++;
 			n++;
 		}
-		if (bytes < bytes_needed || count < count_needed)
+		/* the same mail must also make room in the other roots that
+		   refuse (the user's): else nothing is expunged */
+		if (bytes < bytes_needed || count < count_needed ||
+		    bytes < others_bytes || count < others_count)
 			ret = 0;
 	}
 	if (ret > 0) {
@@ -177,23 +181,23 @@ static void fq_ctx_expunged(struct quota_transaction_context *ctx,
 	quota_transaction_update_expunged(ctx);
 }
 
-/* Whether the roots other than ours that make room would let the save
-   through once bytes/count are freed. */
-static bool fq_others_fit(const struct quota_overrun *overruns,
-			  uint64_t bytes, uint64_t count)
+/* What the roots other than ours with expunge_oldest need freed for the
+   save to fit. */
+static void fq_others_need(const struct quota_overrun *overruns,
+			   uint64_t *bytes_r, uint64_t *count_r)
 {
 	const struct quota_overrun *o;
 
+	*bytes_r = *count_r = 0;
 	if (overruns == NULL)
-		return FALSE;
+		return;
 	for (o = overruns; o->root != NULL; o++) {
 		if (strcmp(o->root->backend.name, FOLDER_QUOTA_BACKEND_NAME) == 0 &&
 		    ((struct fq_root *)o->root)->expunge_oldest)
 			continue;
-		if (o->resource.bytes > bytes || o->resource.count > count)
-			return FALSE;
+		*bytes_r = I_MAX(*bytes_r, o->resource.bytes);
+		*count_r = I_MAX(*count_r, o->resource.count);
 	}
-	return TRUE;
 }
 #else
 static void fq_ctx_expunged(struct quota_transaction_context *ctx,
@@ -220,22 +224,21 @@ static void fq_ctx_expunged(struct quota_transaction_context *ctx,
 		ctx->count_ceil += count;
 }
 
-/* Whether the tightest of all roots lets the save through once
-   bytes/count are freed (the freed mail counts in every root that sees
-   the target folder). */
-static bool fq_others_fit(struct quota_transaction_context *ctx, uoff_t size,
-			  uint64_t bytes, uint64_t count)
+/* What the tightest of all roots needs freed for the save to fit (the
+   freed mail counts in every root that sees the target folder). */
+static void fq_others_need(struct quota_transaction_context *ctx, uoff_t size,
+			   uint64_t *bytes_r, uint64_t *count_r)
 {
 	uint64_t used_bytes = ctx->bytes_used > 0 ? ctx->bytes_used : 0;
 	uint64_t used_count = ctx->count_used > 0 ? ctx->count_used : 0;
 
+	*bytes_r = *count_r = 0;
 	if (ctx->bytes_ceil != (uint64_t)-1 &&
-	    used_bytes + size + ctx->bytes_over > ctx->bytes_ceil + bytes)
-		return FALSE;
+	    used_bytes + size + ctx->bytes_over > ctx->bytes_ceil)
+		*bytes_r = used_bytes + size + ctx->bytes_over - ctx->bytes_ceil;
 	if (ctx->count_ceil != (uint64_t)-1 &&
-	    used_count + 1 + ctx->count_over > ctx->count_ceil + count)
-		return FALSE;
-	return TRUE;
+	    used_count + 1 + ctx->count_over > ctx->count_ceil)
+		*count_r = used_count + 1 + ctx->count_over - ctx->count_ceil;
 }
 #endif
 
@@ -342,15 +345,15 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 		if (attempt > 0 || !all_expunge ||
 		    ret == QUOTA_ALLOC_RESULT_OVER_QUOTA_LIMIT)
 			break;
+		uint64_t others_b, others_c;
 #if FQ_DOVECOT24
-		if (!fq_others_fit(overruns, max_b, max_c))
-			break;
+		fq_others_need(overruns, &others_b, &others_c);
 #else
-		if (!fq_others_fit(ctx, size, max_b, max_c))
-			break;
+		fq_others_need(ctx, size, &others_b, &others_c);
 #endif
 		if (fq_expunge_oldest(fuser, mailbox_get_vname(ctx->box), over,
-				      max_b, max_c, &freed_b, &freed_c) <= 0)
+				      max_b, max_c, others_b, others_c,
+				      &freed_b, &freed_c) <= 0)
 			break;
 		for (i = 0; i < n; i++)
 			roots[i]->cache_tv.tv_sec = 0;

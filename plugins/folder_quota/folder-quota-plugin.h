@@ -169,12 +169,15 @@ const char *fq_over_text(struct fq_root *froot, uint64_t bytes, uint64_t count);
 /* folder-quota-expunge.c */
 void fq_expunge_user_init(struct fq_user *fuser);
 /* Expunges the oldest (by save date) messages of vname until at least
-   bytes_needed bytes and count_needed messages are gone; all or nothing.
-   Returns 1 when done (freed amounts in *_r), 0 when the folder cannot
-   free that much (nothing expunged), -1 on error. */
+   bytes_needed bytes and count_needed messages are gone, and no more; only
+   when those also free others_bytes and others_count (what the other
+   roots that refuse the save need): all or nothing.  Returns 1 when done
+   (freed amounts in *_r), 0 when that cannot be (nothing expunged), -1 on
+   error. */
 int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 		      struct fq_root *froot,
 		      uint64_t bytes_needed, uint64_t count_needed,
+		      uint64_t others_bytes, uint64_t others_count,
 		      uint64_t *bytes_freed_r, uint64_t *count_freed_r);
 
 /* Notes room expunge_oldest made in box for the save in progress (box

@@ -250,7 +250,8 @@ static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
 		     size <= roots[i]->storage_limit)) {
 			ret = fq_expunge_oldest(roots[i]->fuser, box->vname,
 						roots[i], needed_bytes,
-						needed_count, &freed_b, &freed_c);
+						needed_count, 0, 0,
+						&freed_b, &freed_c);
 			if (ret > 0) {
 				roots[i]->cache_tv.tv_sec = 0;
 				fq_note_freed(roots[i]->fuser, box, freed_b, freed_c);
