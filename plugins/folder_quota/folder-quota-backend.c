@@ -17,10 +17,11 @@
 
 #include "folder-quota-plugin.h"
 
-int fq_mailbox_get_usage(struct mail_namespace *ns, const char *vname,
+int fq_mailbox_get_usage(struct fq_user *fuser, const char *vname,
 			 uint64_t *bytes_r, uint64_t *count_r,
 			 const char **error_r)
 {
+	struct mail_namespace *ns = fuser->ns;
 	struct mailbox *box;
 	struct mailbox_metadata metadata;
 	struct mailbox_status status;
@@ -29,6 +30,9 @@ int fq_mailbox_get_usage(struct mail_namespace *ns, const char *vname,
 	int ret = 0;
 
 	*bytes_r = *count_r = 0;
+	/* what the user's own root just read in this ioloop run */
+	if (fq_usage_cache_get(fuser, vname, bytes_r, count_r))
+		return 0;
 	box = mailbox_alloc(ns->list, vname, MAILBOX_FLAG_READONLY);
 	if ((box->storage->class_flags & MAIL_STORAGE_CLASS_FLAG_NOQUOTA) != 0) {
 		/* no quota for this storage */
@@ -87,7 +91,7 @@ static int fq_subtree_usage(struct fq_root *froot, uint64_t *bytes_r,
 		if (strncmp(info->vname, froot->vname, len) != 0 ||
 		    (info->vname[len] != '\0' && info->vname[len] != fuser->sep))
 			continue;
-		if (fq_mailbox_get_usage(fuser->ns, info->vname, &bytes,
+		if (fq_mailbox_get_usage(fuser, info->vname, &bytes,
 					 &count, error_r) < 0) {
 			ret = -1;
 			break;
@@ -119,7 +123,7 @@ int fq_root_get_usage(struct fq_root *froot, uint64_t *bytes_r,
 	if (froot->scope == MP_FOLDER_SCOPE_SUBTREE)
 		ret = fq_subtree_usage(froot, bytes_r, count_r, error_r);
 	else {
-		ret = fq_mailbox_get_usage(froot->fuser->ns, froot->vname,
+		ret = fq_mailbox_get_usage(froot->fuser, froot->vname,
 					   bytes_r, count_r, error_r);
 	}
 	if (ret == 0) {

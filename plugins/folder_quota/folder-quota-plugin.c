@@ -42,6 +42,7 @@ static void fq_user_deinit(struct mail_user *user)
 	/* The quota plugin has deinitialized every root (ours too) by now:
 	   it is loaded before us, so its deinit runs first. */
 	fq_roots_user_deinit(fuser);
+	fq_usage_cache_deinit(fuser);
 	fq_rules_deinit(&fuser->rules);
 	event_unref(&fuser->event);
 	fuser->module_ctx.super.deinit(user);

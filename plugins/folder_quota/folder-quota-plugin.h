@@ -21,6 +21,7 @@
 
 #include "lib.h"
 #include "array.h"
+#include "hash.h"
 #include "module-context.h"
 #include "mail-user.h"
 #include "mail-storage-private.h"
@@ -71,6 +72,13 @@ struct fq_root {
 	uint64_t cached_bytes, cached_count;
 };
 
+struct fq_usage {
+	uint64_t vsize;
+	uint32_t messages;
+	bool have_vsize:1;
+	bool have_messages:1;
+};
+
 enum fq_pending_op {
 	FQ_PENDING_ADD,
 	FQ_PENDING_REMOVE,
@@ -105,6 +113,11 @@ struct fq_user {
 	   only when none is (the quota plugin sizes per-transaction state by
 	   the roots that exist when a transaction begins) */
 	unsigned int open_transactions;
+	/* usage read this ioloop run, by vname (folder-quota-storage.c) */
+	HASH_TABLE(char *, struct fq_usage *) usage_cache;
+	pool_t usage_pool;
+	struct timeval usage_tv;
+
 	/* bumped whenever the rules change, so mailboxes re-match */
 	unsigned int generation;
 
@@ -154,7 +167,7 @@ int fq_root_get_usage(struct fq_root *froot, uint64_t *bytes_r,
 		      uint64_t *count_r, const char **error_r);
 void fq_root_set_limits(struct fq_root *froot, const struct fq_root_spec *spec);
 /* Usage of a single mailbox (virtual size and messages), from the index. */
-int fq_mailbox_get_usage(struct mail_namespace *ns, const char *vname,
+int fq_mailbox_get_usage(struct fq_user *fuser, const char *vname,
 			 uint64_t *bytes_r, uint64_t *count_r,
 			 const char **error_r);
 
@@ -165,6 +178,15 @@ unsigned int fq_mailbox_roots(struct mailbox *box, struct fq_root ***roots_r);
 bool fq_mailbox_is_governed_by(struct mailbox *box, struct fq_root *froot);
 /* "Quota exceeded in folder X (Folder X: n of m messages)" */
 const char *fq_over_text(struct fq_root *froot, uint64_t bytes, uint64_t count);
+
+/* The virtual size and message count of a mailbox of fuser->ns as read in
+   this ioloop run by anyone (the count backend does for every mailbox),
+   FALSE when not both are known; a change to the mailbox in this process
+   forgets them. */
+bool fq_usage_cache_get(struct fq_user *fuser, const char *vname,
+			uint64_t *bytes_r, uint64_t *count_r);
+void fq_usage_cache_forget(struct fq_user *fuser, const char *vname);
+void fq_usage_cache_deinit(struct fq_user *fuser);
 
 /* folder-quota-expunge.c */
 void fq_expunge_user_init(struct fq_user *fuser);

@@ -17,6 +17,7 @@
 
 #include "lib.h"
 #include "str.h"
+#include "ioloop.h"
 #include "mail-namespace.h"
 #include "mailbox-list-private.h"
 
@@ -48,6 +49,125 @@ struct fq_transaction {
 
 static MODULE_CONTEXT_DEFINE_INIT(fq_storage_module,
 				  &mail_storage_module_register);
+
+static struct fq_user *fq_mailbox_user(struct mailbox *box);
+
+/* ---- usage read in this ioloop run (see folder-quota-backend.c) ---- */
+
+static void fq_usage_cache_expire(struct fq_user *fuser)
+{
+	if (fuser->usage_tv.tv_sec == ioloop_timeval.tv_sec &&
+	    fuser->usage_tv.tv_usec == ioloop_timeval.tv_usec)
+		return;
+	fuser->usage_tv = ioloop_timeval;
+	if (hash_table_is_created(fuser->usage_cache)) {
+		hash_table_clear(fuser->usage_cache, TRUE);
+		p_clear(fuser->usage_pool);
+	}
+}
+
+static struct fq_usage *fq_usage_cache_entry(struct fq_user *fuser,
+					     const char *vname)
+{
+	struct fq_usage *usage;
+	char *key;
+
+	fq_usage_cache_expire(fuser);
+	if (!hash_table_is_created(fuser->usage_cache)) {
+		fuser->usage_pool = pool_alloconly_create("folder_quota usage", 1024);
+		hash_table_create(&fuser->usage_cache, default_pool, 0,
+				  str_hash, strcmp);
+	}
+	usage = hash_table_lookup(fuser->usage_cache, vname);
+	if (usage == NULL) {
+		key = p_strdup(fuser->usage_pool, vname);
+		usage = p_new(fuser->usage_pool, struct fq_usage, 1);
+		hash_table_insert(fuser->usage_cache, key, usage);
+	}
+	return usage;
+}
+
+bool fq_usage_cache_get(struct fq_user *fuser, const char *vname,
+			uint64_t *bytes_r, uint64_t *count_r)
+{
+	struct fq_usage *usage;
+
+	fq_usage_cache_expire(fuser);
+	if (!hash_table_is_created(fuser->usage_cache))
+		return FALSE;
+	usage = hash_table_lookup(fuser->usage_cache, vname);
+	if (usage == NULL || !usage->have_vsize || !usage->have_messages)
+		return FALSE;
+	*bytes_r = usage->vsize;
+	*count_r = usage->messages;
+	return TRUE;
+}
+
+void fq_usage_cache_forget(struct fq_user *fuser, const char *vname)
+{
+	struct fq_usage *usage;
+
+	if (!hash_table_is_created(fuser->usage_cache))
+		return;
+	usage = hash_table_lookup(fuser->usage_cache, vname);
+	if (usage != NULL)
+		usage->have_vsize = usage->have_messages = FALSE;
+}
+
+void fq_usage_cache_deinit(struct fq_user *fuser)
+{
+	if (hash_table_is_created(fuser->usage_cache)) {
+		hash_table_destroy(&fuser->usage_cache);
+		pool_unref(&fuser->usage_pool);
+	}
+}
+
+static int fq_get_metadata(struct mailbox *box,
+			   enum mailbox_metadata_items items,
+			   struct mailbox_metadata *metadata_r)
+{
+	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(box);
+	struct fq_usage *usage;
+
+	if (fbox->module_ctx.super.get_metadata(box, items, metadata_r) < 0)
+		return -1;
+	if ((items & MAILBOX_METADATA_VIRTUAL_SIZE) != 0 &&
+	    fq_mailbox_user(box) != NULL) {
+		usage = fq_usage_cache_entry(fbox->fuser, box->vname);
+		usage->vsize = metadata_r->virtual_size;
+		usage->have_vsize = TRUE;
+	}
+	return 0;
+}
+
+static int fq_get_status(struct mailbox *box, enum mailbox_status_items items,
+			 struct mailbox_status *status_r)
+{
+	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(box);
+	struct fq_usage *usage;
+
+	if (fbox->module_ctx.super.get_status(box, items, status_r) < 0)
+		return -1;
+	if ((items & STATUS_MESSAGES) != 0 && fq_mailbox_user(box) != NULL) {
+		usage = fq_usage_cache_entry(fbox->fuser, box->vname);
+		usage->messages = status_r->messages;
+		usage->have_messages = TRUE;
+	}
+	return 0;
+}
+
+static int fq_sync_deinit(struct mailbox_sync_context *ctx,
+			  struct mailbox_sync_status *status_r)
+{
+	struct mailbox *box = ctx->box;
+	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(box);
+	int ret;
+
+	ret = fbox->module_ctx.super.sync_deinit(ctx, status_r);
+	/* expunges and new mail show at syncs */
+	fq_usage_cache_forget(fbox->fuser, box->vname);
+	return ret;
+}
 
 static struct fq_user *fq_mailbox_user(struct mailbox *box)
 {
@@ -166,11 +286,13 @@ static int
 fq_transaction_commit(struct mailbox_transaction_context *t,
 		      struct mail_transaction_commit_changes *changes_r)
 {
-	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(t->box);
+	struct mailbox *box = t->box;
+	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(box);
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(t);
 	int ret;
 
 	ret = fbox->module_ctx.super.transaction_commit(t, changes_r);
+	fq_usage_cache_forget(fbox->fuser, box->vname);
 	i_free(ft);
 	fq_note_freed(fbox->fuser, NULL, 0, 0);
 	i_assert(fbox->fuser->open_transactions > 0);
@@ -356,6 +478,9 @@ void fq_mailbox_allocated(struct mailbox *box)
 	fbox->module_ctx.super = *v;
 	box->vlast = &fbox->module_ctx.super;
 
+	v->get_metadata = fq_get_metadata;
+	v->get_status = fq_get_status;
+	v->sync_deinit = fq_sync_deinit;
 	v->transaction_begin = fq_transaction_begin;
 	v->transaction_commit = fq_transaction_commit;
 	v->transaction_rollback = fq_transaction_rollback;
