@@ -56,6 +56,8 @@ struct fq_root_spec {
 	bool expunge_oldest;
 };
 
+ARRAY_DEFINE_TYPE(fq_root_spec, struct fq_root_spec);
+
 /* A folder root: a stock quota root of our backend. */
 struct fq_root {
 	struct quota_root root;	/* must be first */

@@ -129,33 +129,53 @@ static const char *fq_filter_name(struct fq_user *fuser, const char *vname,
 /* The quota_root_settings of a root come from the filter "quota/<name>",
    looked up again at every check (quota_ignore, the limits) and for each
    quota_warning.  Overrides on the user's settings instance define that
-   filter for our root: its name, driver, limits (quota_warning
-   percentages are of these), and the stock defaults for everything else
-   (so that nothing the admin set for the user's own root leaks in: no
-   grace, no quota_ignore from a mailbox block).  An override set again
-   later wins over the earlier one. */
-static bool fq_override_24(struct fq_user *fuser, const char *filter,
-			   const char *const *keyvalues)
+   filter for our root: its name, driver and limits (quota_warning
+   percentages are of these), and what must not leak in from the user's
+   own root or a mailbox block: no grace (LMTP would let a delivery pass
+   the folder limit by it), no quota_ignore, not hidden.  An override set
+   again later wins over the earlier one.  Returns the filter name. */
+static const char *fq_override_24(struct fq_user *fuser,
+				  const struct fq_root_spec *spec)
 {
 	struct settings_instance *instance;
-	const struct quota_settings *qset;
-	const char *prefix, *error;
+	const char *filter, *prefix;
+	bool new_filter;
 	unsigned int i;
 
 	instance = settings_instance_find(fuser->user->event);
 	if (instance == NULL) {
-		e_error(fuser->event, "no settings instance for %s", filter);
-		return FALSE;
+		e_error(fuser->event, "no settings instance for %s", spec->vname);
+		return NULL;
 	}
+	filter = fq_filter_name(fuser, spec->vname, &new_filter);
 	prefix = t_strdup_printf("quota/%s/", filter);
-	for (i = 0; keyvalues[i] != NULL; i += 2) {
+	const char *const keyvalues[] = {
+		"quota_storage_size", dec2str(spec->storage),
+		"quota_message_count", dec2str(spec->messages),
+		/* written once per filter: */
+		"quota_name", fq_root_name(spec->vname),
+		"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
+		"quota_storage_grace", "0",
+		"quota_ignore", "no",
+		"quota_hidden", "no",
+		NULL
+	};
+	for (i = 0; keyvalues[i] != NULL && (new_filter || i < 4); i += 2) {
 		settings_override(instance, t_strconcat(prefix, keyvalues[i], NULL),
 				  keyvalues[i + 1], SETTINGS_OVERRIDE_TYPE_CODE);
 	}
-	/* A filter in an override is resolved step by step, each step by a
-	   lookup of a settings struct that knows the key: the "quota" filter
-	   array is in quota_setting_parser_info.  Look it up once so that
-	   the root's own lookups find the filter. */
+	return filter;
+}
+
+/* A filter in an override is resolved step by step, each step by a lookup
+   of a settings struct that knows the key: the "quota" filter array is in
+   quota_setting_parser_info.  Look it up once after writing overrides so
+   that the roots' own lookups find their filters. */
+static bool fq_override_prime_24(struct fq_user *fuser)
+{
+	const struct quota_settings *qset;
+	const char *error;
+
 	if (settings_get(fuser->ns->list->event, &quota_setting_parser_info, 0,
 			 &qset, &error) < 0) {
 		e_error(fuser->event, "%s", error);
@@ -165,47 +185,15 @@ static bool fq_override_24(struct fq_user *fuser, const char *filter,
 	return TRUE;
 }
 
-static void fq_override_limits_24(struct fq_user *fuser, const char *vname,
-				  const struct fq_root_spec *spec)
-{
-	bool new_filter;
-	const char *filter = fq_filter_name(fuser, vname, &new_filter);
-	const char *const keyvalues[] = {
-		"quota_storage_size", dec2str(spec->storage),
-		"quota_message_count", dec2str(spec->messages),
-		NULL
-	};
-
-	(void)fq_override_24(fuser, filter, keyvalues);
-}
-
+/* The root of spec, whose overrides are written and primed. */
 static struct fq_root *fq_add_24(struct fq_user *fuser,
 				 const struct fq_root_spec *spec)
 {
 	struct quota_root *root;
-	const char *filter;
 	bool new_filter;
+	const char *filter = fq_filter_name(fuser, spec->vname, &new_filter);
 
-	filter = fq_filter_name(fuser, spec->vname, &new_filter);
-	if (new_filter) {
-		const char *const keyvalues[] = {
-			"quota_name", fq_root_name(spec->vname),
-			"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
-			"quota_storage_grace", "0",
-			"quota_storage_extra", "0",
-			"quota_storage_percentage", "100",
-			"quota_message_percentage", "100",
-			"quota_ignore", "no",
-			"quota_ignore_unlimited", "no",
-			"quota_enforce", "yes",
-			"quota_hidden", "no",
-			NULL
-		};
-		if (!fq_override_24(fuser, filter, keyvalues))
-			return NULL;
-	}
-	fq_override_limits_24(fuser, spec->vname, spec);
-
+	i_assert(!new_filter);
 	fuser->creating = spec;
 	quota_add_user_namespace(fuser->quota, filter, fuser->ns);
 	fuser->creating = NULL;
@@ -291,43 +279,66 @@ static struct fq_root *fq_add_23(struct fq_user *fuser,
 }
 #endif
 
-/* Adds the root for spec (or updates the limits of the one there is). */
-static void fq_roots_add(struct fq_user *fuser, const struct fq_root_spec *spec)
+/* Adds the roots for specs (or updates the limits of the ones there are),
+   in one batch: on 2.4 the settings overrides of all of them are written
+   first and resolved once. */
+static void fq_roots_add(struct fq_user *fuser,
+			 const ARRAY_TYPE(fq_root_spec) *specs)
 {
+	ARRAY(const struct fq_root_spec *) todo;
+	const struct fq_root_spec *spec;
 	struct fq_root *froot;
+	unsigned int room;
 
 	i_assert(fuser->open_transactions == 0);
-	froot = fq_roots_find(fuser, spec->vname);
-	if (froot != NULL) {
-#if FQ_DOVECOT24
-		if (froot->storage_limit != spec->storage ||
-		    froot->message_limit != spec->messages)
-			fq_override_limits_24(fuser, spec->vname, spec);
-#endif
-		fq_root_set_limits(froot, spec);
+	if (array_is_empty(specs))
 		return;
-	}
-	if (array_count(&fuser->roots) >= FOLDER_QUOTA_MAX_ROOTS) {
-		if (!fuser->max_roots_logged) {
-			e_warning(fuser->event, "more than %u governed folders: "
-				  "%s and later ones get no folder limit",
-				  FOLDER_QUOTA_MAX_ROOTS, spec->vname);
-			fuser->max_roots_logged = TRUE;
+	room = array_count(&fuser->roots) >= FOLDER_QUOTA_MAX_ROOTS ? 0 :
+		FOLDER_QUOTA_MAX_ROOTS - array_count(&fuser->roots);
+	t_array_init(&todo, array_count(specs));
+	array_foreach(specs, spec) {
+		froot = fq_roots_find(fuser, spec->vname);
+		if (froot != NULL) {
+#if FQ_DOVECOT24
+			if (froot->storage_limit != spec->storage ||
+			    froot->message_limit != spec->messages)
+				(void)fq_override_24(fuser, spec);
+#endif
+			fq_root_set_limits(froot, spec);
+		} else if (room == 0) {
+			if (!fuser->max_roots_logged) {
+				e_warning(fuser->event, "more than %u governed "
+					  "folders: %s and later ones get no "
+					  "folder limit", FOLDER_QUOTA_MAX_ROOTS,
+					  spec->vname);
+				fuser->max_roots_logged = TRUE;
+			}
+		} else {
+			room--;
+			array_push_back(&todo, &spec);
+#if FQ_DOVECOT24
+			(void)fq_override_24(fuser, spec);
+#endif
 		}
-		return;
 	}
 #if FQ_DOVECOT24
-	froot = fq_add_24(fuser, spec);
-#else
-	froot = fq_add_23(fuser, spec);
-#endif
-	if (froot == NULL)
+	if (!fq_override_prime_24(fuser))
 		return;
-	array_push_back(&fuser->roots, &froot);
-	e_debug(fuser->event, "root %s: storage=%"PRIu64" messages=%"PRIu64
-		" scope=%s%s", froot->name, spec->storage, spec->messages,
-		mp_folder_scope_name(spec->scope),
-		spec->expunge_oldest ? " when_full=expunge_oldest" : "");
+#endif
+	array_foreach_elem(&todo, spec) {
+#if FQ_DOVECOT24
+		froot = fq_add_24(fuser, spec);
+#else
+		froot = fq_add_23(fuser, spec);
+#endif
+		if (froot == NULL)
+			continue;
+		array_push_back(&fuser->roots, &froot);
+		e_debug(fuser->event, "root %s: storage=%"PRIu64" messages=%"PRIu64
+			" scope=%s%s", froot->name, spec->storage, spec->messages,
+			mp_folder_scope_name(spec->scope),
+			spec->expunge_oldest ? " when_full=expunge_oldest" : "");
+	}
 }
 
 static void fq_roots_remove(struct fq_user *fuser, struct fq_root *froot)
@@ -381,15 +392,37 @@ static bool fq_in_subtree(struct fq_user *fuser, const char *vname,
 		 (fuser->sep != '\0' && vname[len] == fuser->sep));
 }
 
+/* Adds the matches of vname to specs (once per governed folder). */
+static void fq_roots_collect(struct fq_user *fuser, const char *vname,
+			     ARRAY_TYPE(fq_root_spec) *specs)
+{
+	const struct fq_root_spec *matches, *spec;
+	unsigned int i, count;
+
+	count = fq_roots_match(fuser, vname, &matches);
+	for (i = 0; i < count; i++) {
+		bool seen = FALSE;
+
+		array_foreach(specs, spec) {
+			if (strcmp(spec->vname, matches[i].vname) == 0) {
+				seen = TRUE;
+				break;
+			}
+		}
+		if (!seen)
+			array_push_back(specs, &matches[i]);
+	}
+}
+
 /* Adds the roots of the existing folders, all or (subtree != NULL) those
    of subtree and below. */
 static void fq_roots_scan_list(struct fq_user *fuser, const char *subtree)
 {
 	struct mailbox_list_iterate_context *iter;
 	const struct mailbox_info *info;
-	const struct fq_root_spec *specs;
-	unsigned int i, count;
+	ARRAY_TYPE(fq_root_spec) specs;
 
+	t_array_init(&specs, 16);
 	/* "*" and filtering here, not a pattern built from a name: names
 	   may contain the wildcards themselves. */
 	iter = mailbox_list_iter_init(fuser->ns->list, "*",
@@ -401,11 +434,7 @@ static void fq_roots_scan_list(struct fq_user *fuser, const char *subtree)
 			continue;
 		if (subtree != NULL && !fq_in_subtree(fuser, info->vname, subtree))
 			continue;
-		T_BEGIN {
-			count = fq_roots_match(fuser, info->vname, &specs);
-			for (i = 0; i < count; i++)
-				fq_roots_add(fuser, &specs[i]);
-		} T_END;
+		fq_roots_collect(fuser, info->vname, &specs);
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
 		e_error(fuser->event, "listing the folders failed: %s",
@@ -413,18 +442,18 @@ static void fq_roots_scan_list(struct fq_user *fuser, const char *subtree)
 							     NULL));
 	}
 	/* INBOX is not always listed by a namespace with a prefix. */
-	if (subtree == NULL || fq_in_subtree(fuser, "INBOX", subtree)) T_BEGIN {
-		count = fq_roots_match(fuser, "INBOX", &specs);
-		for (i = 0; i < count; i++)
-			fq_roots_add(fuser, &specs[i]);
-	} T_END;
+	if (subtree == NULL || fq_in_subtree(fuser, "INBOX", subtree))
+		fq_roots_collect(fuser, "INBOX", &specs);
+	fq_roots_add(fuser, &specs);
 }
 
 void fq_roots_scan(struct fq_user *fuser)
 {
 	if (fuser->ns == NULL || fuser->rules == NULL)
 		return;
-	fq_roots_scan_list(fuser, NULL);
+	T_BEGIN {
+		fq_roots_scan_list(fuser, NULL);
+	} T_END;
 }
 
 static void fq_pending_push(struct fq_user *fuser, enum fq_pending_op op,
@@ -513,8 +542,9 @@ void fq_roots_safe_point(struct fq_user *fuser, bool reload)
 			fq_roots_apply_remove(fuser, p->spec.vname);
 	}
 	array_foreach(&fuser->pending, p) {
-		if (p->op == FQ_PENDING_ADD && fuser->rules != NULL)
+		if (p->op == FQ_PENDING_ADD && fuser->rules != NULL) T_BEGIN {
 			fq_roots_scan_list(fuser, p->spec.vname);
+		} T_END;
 	}
 	array_clear(&fuser->pending);
 	p_clear(fuser->pending_pool);
