@@ -120,6 +120,9 @@ struct fq_user {
 	pool_t usage_pool;
 	struct timeval usage_tv;
 
+	/* when the policy file was last looked at (safe points) */
+	time_t reload_checked;
+
 	/* bumped whenever the rules change, so mailboxes re-match */
 	unsigned int generation;
 

@@ -18,6 +18,7 @@
 #include "str.h"
 #include "mail-namespace.h"
 #include "mailbox-list-iter.h"
+#include "ioloop.h"
 
 #include "folder-quota-plugin.h"
 #include "mp-dovecot.h"
@@ -529,6 +530,11 @@ void fq_roots_safe_point(struct fq_user *fuser, bool reload)
 
 	if (!fuser->ready || fuser->open_transactions > 0)
 		return;
+	/* the policy file is looked at (stat) at most once a second */
+	if (reload && fuser->reload_checked == ioloop_time)
+		reload = FALSE;
+	else if (reload)
+		fuser->reload_checked = ioloop_time;
 	if (reload && (fuser->rules == NULL || fq_rules_is_stale(fuser->rules))) {
 		array_clear(&fuser->pending);
 		p_clear(fuser->pending_pool);

@@ -77,17 +77,21 @@ def test_a_missing_policy_file_leaves_the_user_quota_working(policy):
 
 
 def test_a_changed_policy_applies_to_a_running_session(policy):
+    """A session looks at the file at most once a second: wait for it."""
     c = imap(policy, "alice")
     create(c, "Box")
     append_ok(c, "Box", message(100))
     append_ok(c, "Box", message(100))
     append_refused(c, "Box", message(100))
     policy.set_policy(text=POLICY.replace("messages = 2", "messages = 3"))
-    # the same session, its next command
-    assert getquota(c, "Folder Box") == {"MESSAGE": (2, 3)}
+    # the same session, with no new login
+    wait_for(lambda: getquota(c, "Folder Box") == {"MESSAGE": (2, 3)},
+             "the running session to see the new limit")
     append_ok(c, "Box", message(100))
     append_refused(c, "Box", message(100))
     policy.set_policy(text="folder_quota {\n}\n")
+    wait_for(lambda: quotaroot(c, "Box")[0] == [USER_ROOT],
+             "the running session to drop the folder root")
     getquota_missing(c, "Folder Box")
     append_ok(c, "Box", message(100))
     c.logout()
