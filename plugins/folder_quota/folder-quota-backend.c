@@ -200,12 +200,25 @@ static void fq_backend_deinit(struct quota_root *root)
 }
 
 static const char *const *
-fq_backend_get_resources(struct quota_root *root ATTR_UNUSED)
+fq_backend_get_resources(struct quota_root *root)
 {
-	static const char *resources[] = {
+	/* Only the limited ones: a resource without a limit is not reported
+	   anyway, and each one asked for costs the quota plugin a settings
+	   lookup on 2.4. */
+	static const char *both[] = {
 		QUOTA_NAME_STORAGE_KILOBYTES, QUOTA_NAME_MESSAGES, NULL
 	};
-	return resources;
+	struct fq_root *froot = (struct fq_root *)root;
+
+	if (froot->storage_limit == 0)
+		return both + 1;
+	if (froot->message_limit == 0) {
+		static const char *storage[] = {
+			QUOTA_NAME_STORAGE_KILOBYTES, NULL
+		};
+		return storage;
+	}
+	return both;
 }
 
 static enum quota_get_result
