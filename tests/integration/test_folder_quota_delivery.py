@@ -10,6 +10,8 @@ module's fixture restarts it so, and back to the stack's defaults after).
 
 import os
 import smtplib
+import subprocess
+import tempfile
 
 import pytest
 
@@ -114,6 +116,18 @@ def deliver_ok(stack, rcpt, subject, size=600):
     assert code == 250, "delivery to %s refused: %s %s" % (rcpt, code, text)
 
 
+def lda(stack, who, mailbox, subject):
+    """dovecot-lda -d WHO -m MAILBOX with a message on stdin (a temporary
+    file); returns the CompletedProcess."""
+    argv = stack.platform.cmd(["/usr/lib/dovecot/dovecot-lda", "-c", stack.dovecot_conf(),
+                               "-d", stack.account(who).address, "-m", mailbox,
+                               "-f", "sender@example.net"])
+    with tempfile.TemporaryFile() as src:
+        src.write(message(600, subject))
+        src.seek(0)
+        return subprocess.run(argv, stdin=src, capture_output=True, timeout=60)
+
+
 def sieve_script(stack, who, script):
     """Install the account's active Sieve script (~/.dovecot.sieve)."""
     home = stack.mail_home(who)
@@ -140,6 +154,21 @@ def test_detail_delivery_into_a_full_folder_lands_in_inbox(policy):
     logs = log_lines(policy, offsets)
     assert "delivery into Junk refused by its folder limit" in logs, logs
     assert "goes to INBOX instead" in logs, logs
+
+
+def test_lda_into_a_full_folder_lands_in_inbox(policy):
+    c = imap(policy, "alice")
+    create(c, "Junk")
+    c.logout()
+    offsets = policy.log_offsets()
+    for i in range(3):
+        proc = lda(policy, "alice", "Junk", "lda %d" % i)
+        assert proc.returncode == 0, (proc.returncode, proc.stderr)
+    c = imap(policy, "alice")
+    assert subjects(c, "Junk") == ["lda 0", "lda 1"]
+    assert subjects(c, "INBOX") == ["lda 2"]
+    c.logout()
+    assert "delivery into Junk refused by its folder limit" in log_lines(policy, offsets)
 
 
 def test_sieve_fileinto_a_full_folder_lands_in_inbox(policy):
