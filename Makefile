@@ -4,7 +4,8 @@
 #                   the Dovecot plugins and the milter)
 #   make deps       apt-get what the build and the tests need (root; idempotent)
 #   make test       everything CI runs
-#   make unit | asan | fuzz | bench | integration | demo | install | clean
+#   make unit | asan | fuzz | bench | integration | miltertest | bench-servers
+#   make demo | install | clean
 
 SHELL := /bin/bash
 .SUFFIXES:
@@ -87,6 +88,7 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) fuzz-smoke
 	$(MAKE) install-check
+	$(MAKE) miltertest
 	$(MAKE) integration STACK=debian12
 	$(MAKE) integration STACK=debian13
 

@@ -42,7 +42,9 @@ def test_folders_and_quota_root(stack):
     """Folders with `/` as separator; the stock quota plugin answers GETQUOTAROOT."""
     conn = clients.imap(stack, "carol")
     assert conn.create("Projects/apollo")[0] == "OK"
-    conn.append("Projects/apollo", None, None, clients.message("a@example.net", "carol@example.com"))
+    typ, data = conn.append("Projects/apollo", None, None,
+                            clients.message("a@example.net", "carol@example.com"))
+    assert typ == "OK" and b"APPENDUID" in data[0]
     typ, data = conn.getquotaroot("Projects/apollo")
     assert typ == "OK"
     roots, quotas = data
@@ -51,11 +53,16 @@ def test_folders_and_quota_root(stack):
     typ, listing = conn.list('""', "Projects/*")
     assert any(b'"/" Projects/apollo' in line for line in listing)
     conn.logout()
+    assert stack.message_count("carol", "Projects/apollo") == 1
 
 
-def test_mailbox_is_fresh_for_each_test(stack):
-    """Isolation: what test_append_then_fetch stored is gone."""
+def test_a_full_quota_refuses_append(stack):
+    """The stock quota plugin, per user: over the limit APPEND gets NO [OVERQUOTA]."""
+    stack.set_userdb("alice", stack.quota_fields(storage="10K"))
     conn = clients.imap(stack, "alice")
-    typ, data = conn.select("INBOX")
-    assert data == [b"0"]
+    big = clients.message("a@example.net", "alice@example.com", size=20000)
+    typ, data = conn.append("INBOX", None, None, big)
+    assert typ == "NO" and b"OVERQUOTA" in data[0]
+    clients.append(conn, "INBOX", clients.message("a@example.net", "alice@example.com"))
     conn.logout()
+    assert stack.message_count("alice") == 1

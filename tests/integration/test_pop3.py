@@ -10,9 +10,10 @@ from mailstack import clients
 def _deliver(stack, who, n=1):
     conn = clients.imap(stack, who)
     for i in range(n):
-        conn.append("INBOX", None, None, clients.message(
+        clients.append(conn, "INBOX", clients.message(
             "sender@example.net", stack.account(who).address, subject="pop %d" % i))
     conn.logout()
+    assert stack.message_count(who) == n
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["pop3", "pop3s"])

@@ -1,6 +1,6 @@
 # Shared shell functions for the Debian 13 (trixie) test platform.
 #
-# Sourced by make-tree, mounts and run-stack. Knows where the tree and its cache
+# Sourced by make-tree, mounts and in-tree-make. Knows where the tree and its cache
 # live and how to bind the kernel file systems into it while something runs there.
 # Everything here runs as root on the host.
 

@@ -10,10 +10,12 @@ import email.utils
 import imaplib
 import itertools
 import poplib
+import re
 import smtplib
 import socket
 
 from .probe import client_tls_context
+from .procs import HarnessError
 
 HOST = "127.0.0.1"
 TIMEOUT = 10
@@ -140,3 +142,49 @@ def lmtp(stack):
     conn = smtplib.LMTP(HOST, stack.ports["lmtp"], timeout=TIMEOUT)
     conn.ehlo("harness.example.net")
     return conn
+
+
+def lmtp_send(stack, rcpts, message, sender="sender@example.net"):
+    """One LMTP transaction: {recipient: (code, text)}, the RCPT reply for a refused
+    recipient, else the recipient's own reply after DATA (LMTP answers DATA once
+    per accepted recipient; smtplib's sendmail reads only the first)."""
+    rcpts = [rcpts] if isinstance(rcpts, str) else list(rcpts)
+    conn = lmtp(stack)
+    try:
+        code, text = conn.mail(sender)
+        if code != 250:
+            raise HarnessError("LMTP MAIL FROM:<%s> answered %d %s" % (sender, code, text))
+        result = {}
+        accepted = []
+        for rcpt in rcpts:
+            code, text = conn.rcpt(rcpt)
+            if code == 250:
+                accepted.append(rcpt)
+            else:
+                result[rcpt] = (code, text)
+        if accepted:
+            code, text = conn.docmd("DATA")
+            if code != 354:
+                raise HarnessError("LMTP DATA answered %d %s" % (code, text))
+            data = message if isinstance(message, bytes) else message.encode()
+            data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
+            data = re.sub(rb"(?m)^\.", b"..", data)
+            if not data.endswith(b"\r\n"):
+                data += b"\r\n"
+            conn.send(data + b".\r\n")
+            for rcpt in accepted:
+                result[rcpt] = conn.getreply()
+        conn.quit()
+        return result
+    finally:
+        conn.close()
+
+
+def append(conn, mailbox, message, flags=None, date_time=None):
+    """IMAP APPEND that raises unless the server answers OK; returns the tagged
+    response text (with APPENDUID). For a NO ([OVERQUOTA] ...) the HarnessError
+    carries it; use conn.append directly to assert on a refusal."""
+    typ, data = conn.append(mailbox, flags, date_time, message)
+    if typ != "OK":
+        raise HarnessError("APPEND to %s answered %s %r" % (mailbox, typ, data))
+    return data[0]

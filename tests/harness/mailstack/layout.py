@@ -18,8 +18,9 @@ PORTS = {
     "submission": (587, "submission, stands for 587 (STARTTLS, then AUTH)"),
     "submission26": (26, "submission, stands for 26 (STARTTLS, then AUTH)"),
     "submissions": (465, "submissions, stands for 465 (implicit TLS, AUTH)"),
+    "bench": (525, "SMTP load listener: no TLS, no AUTH, relays anything to discard:"),
     "redis": (379, "Redis (only when asked for)"),
-    "milter": (893, "mailpolicy-milter (only when asked for)"),
+    "milter": (893, "mailpolicy-milter (only when asked for; more milters: 894-899)"),
 }
 
 # The real port each SMTP listener stands for, as the milter's policy names it.

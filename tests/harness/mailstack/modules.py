@@ -13,6 +13,8 @@ import os
 #   global:    loaded by every mail process (mail_plugins at top level)
 #   protocols: loaded only by these protocols (protocol X { mail_plugins })
 #   needs:     stock plugins loaded with it, in the same places
+#   dovecot:   (optional) Dovecot options (dovecot_conf.OPTIONS) the stack uses
+#              whenever the plugin is loaded; a test's own options win over them
 DOVECOT_PLUGINS = {
     "pop3_retention": {
         "file": "lib20_pop3_retention_plugin.so",
@@ -47,3 +49,20 @@ def milter_path(build_dir):
 
 def cli_path(build_dir):
     return os.path.join(build_dir, CLI)
+
+
+# ---- what exists in the source tree (CI: sources without a build fail the run) ----
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def source_dir(name):
+    """The source directory of a plugin, or of the milter ("milter"), under the
+    source tree ($MAILPOLICY_SRCDIR, default the repository)."""
+    root = os.environ.get("MAILPOLICY_SRCDIR") or REPO
+    return os.path.join(root, "milter" if name == "milter" else os.path.join("plugins", name))
+
+
+def has_sources(name):
+    """True when the module's sources (C files) are in the tree."""
+    d = source_dir(name)
+    return os.path.isdir(d) and any(f.endswith(".c") for f in os.listdir(d))

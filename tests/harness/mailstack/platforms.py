@@ -9,6 +9,7 @@ instead of testing the platform's name.
 """
 
 import os
+import shutil
 import subprocess
 
 from .procs import HarnessError, run
@@ -54,6 +55,38 @@ class Platform:
 
     def build_dir(self, build_dir):
         return os.path.join(build_dir, self.build_subdir) if self.build_subdir else build_dir
+
+    def cc(self, sources, output, flags=(), libs=(), dovecot_plugin=False):
+        """Compile C sources (host paths) into output (a host path) with this
+        platform's compiler and headers: a test's stand-in program or plugin.
+        dovecot_plugin: a shared object with the flags of the platform's
+        dovecot-config. Raises HarnessError with the compiler's output."""
+        work = self.host_path("/tmp/mp-cc-%d" % os.getpid())
+        inner_work = "/tmp/mp-cc-%d" % os.getpid()
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        try:
+            names = []
+            for src in sources:
+                shutil.copy(src, work)
+                names.append(os.path.join(inner_work, os.path.basename(src)))
+            out = os.path.join(inner_work, "out")
+            cmd = "gcc -Wall -Wextra -Werror -Wno-unused-parameter -O1 %s -o %s %s %s" % (
+                " ".join(flags), out, " ".join(names), " ".join(libs))
+            if dovecot_plugin:
+                cmd = (". /usr/lib/dovecot/dovecot-config && " + cmd.replace(
+                    "gcc", "gcc $DOVECOT_CFLAGS $LIBDOVECOT_INCLUDE -fPIC -shared -DHAVE_CONFIG_H", 1))
+            self.setup()
+            try:
+                run(self.cmd(["/bin/sh", "-c", cmd]), timeout=120)
+            finally:
+                self.teardown()
+            os.makedirs(os.path.dirname(output), exist_ok=True)
+            shutil.copy(os.path.join(work, "out"), output)
+            os.chmod(output, 0o755)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return output
 
 
 class Debian12(Platform):

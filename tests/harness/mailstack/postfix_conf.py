@@ -16,7 +16,11 @@ def virtual_mailboxes(accounts):
     return "".join("%s OK\n" % a.address for a in accounts)
 
 
-def main_cf(p, ports, milter=False, overrides=None):
+def main_cf(p, ports, milter=False, overrides=None, milters=None):
+    """main.cf text. milters: Postfix milter addresses (inet:HOST:PORT, unix:PATH) for
+    smtpd_milters, in order; milter=True is the legacy form for the default milter."""
+    if milters is None:
+        milters = ["inet:127.0.0.1:%d" % ports["milter"]] if milter else []
     settings = [
         ("compatibility_level", "3.6"),
         ("queue_directory", p.i("spool", "postfix")),
@@ -55,8 +59,12 @@ def main_cf(p, ports, milter=False, overrides=None):
         ("smtpd_sasl_auth_enable", "no"),
         ("smtpd_tls_auth_only", "yes"),
         ("smtpd_authorized_xclient_hosts", "127.0.0.1"),
-        ("smtpd_milters", "inet:127.0.0.1:%d" % ports["milter"] if milter else ""),
+        ("smtpd_milters", " ".join(milters)),
         ("milter_default_action", "tempfail"),
+        # user+detail@ is the user's address (LMTP then may save into `detail`).
+        ("recipient_delimiter", "+"),
+        # Read by the bench listener (master.cf): the {daemon_name} it gives milters.
+        ("mp_bench_daemon_name", "mx"),
         ("delay_warning_time", "0"),
         ("queue_run_delay", "10s"),
         ("minimal_backoff_time", "10s"),
@@ -119,7 +127,17 @@ _LISTENER_OPTS = {
 }
 
 
+# The load listener of the bench helper: smtp-source speaks neither TLS nor AUTH,
+# and everything it sends is accepted and relayed to discard:.
+_BENCH_OPTS = [("smtpd_tls_security_level", "none"), ("smtpd_sasl_auth_enable", "no"),
+               ("smtpd_client_restrictions", ""), ("smtpd_helo_restrictions", ""),
+               ("smtpd_sender_restrictions", ""),
+               # The load comes from 127.0.0.1, which mynetworks lets relay.
+               ("smtpd_relay_restrictions", "permit_mynetworks,reject_unauth_destination")]
+
+
 def master_cf(ports):
     smtpd = "".join(_smtpd(ports[name], name, label, _LISTENER_OPTS[name])
                     for name, (label, _) in SMTP_LISTENERS.items())
+    smtpd += _smtpd(ports["bench"], "bench", "$mp_bench_daemon_name", _BENCH_OPTS)
     return "# Written by tests/harness (mailstack).\n" + smtpd + _STOCK

@@ -18,16 +18,26 @@ class HarnessError(Exception):
     """A stack part failed to start, stop or answer; the message says which and why."""
 
 
-def run(argv, check=True, env=None, timeout=60):
-    """Run argv, capture its output; raise HarnessError with the output on failure.
+def run(argv, check=True, env=None, timeout=60, input=None):
+    """Run argv, capture its output; raise HarnessError with the output on failure
+    (and on timeout: the command is killed after timeout seconds).
+    input: bytes (or str) fed on stdin; default: stdin is /dev/null.
     Output goes through temporary files, not pipes: a daemon that forks keeps
     its inherited stdout open, and reading a pipe would wait for it to exit."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryFile() as inp:
+        if input is not None:
+            inp.write(input.encode() if isinstance(input, str) else input)
+            inp.seek(0)
         try:
-            code = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                  env=env, timeout=timeout).returncode
+            code = subprocess.run(argv, stdin=inp if input is not None else subprocess.DEVNULL,
+                                  stdout=out, stderr=err, env=env, timeout=timeout).returncode
         except subprocess.TimeoutExpired:
-            raise HarnessError("command timed out after %d s: %s" % (timeout, " ".join(argv)))
+            out.seek(0)
+            err.seek(0)
+            raise HarnessError("command timed out after %g s: %s\n%s%s" % (
+                timeout, " ".join(argv), out.read().decode(errors="replace")[-2000:],
+                err.read().decode(errors="replace")[-2000:]))
         out.seek(0)
         err.seek(0)
         proc = subprocess.CompletedProcess(argv, code, out.read().decode(errors="replace"),

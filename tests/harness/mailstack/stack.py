@@ -1,32 +1,41 @@
-"""One test stack: Dovecot, Postfix, and when asked Redis and mailpolicy-milter.
+"""One test stack: Dovecot, Postfix, and when asked Redis and mailpolicy-milter(s).
 
 A Stack owns a runtime directory (default /tmp/mailpolicy-test/STACK, which
 the unprivileged server users can traverse even when the repository lives
-under a 0700 home). It writes every config there, starts the parts, waits
-until each port greets, and records the PIDs in state.json so that a later
-call, another process or a run after a crash can find them and end them.
-Nothing is stopped by program name: only by recorded PID, by the session of a
-master we started, or as a server process naming the runtime directory.
+under a 0700 home), locked against a second process (lock.py). It keeps the
+configuration the stack should run with in state.json (parts, plugins,
+Dovecot options, Postfix overrides, milters, policy, accounts), renders each
+server's config from it, and (re)starts exactly the servers whose rendered
+config changed or that died (`_apply`). `checkpoint()` and `restore()` take a
+whole configuration back, which is how every test's changes are undone.
+PIDs are recorded so that a later call, another process or a run after a
+crash can find them and end them. Nothing is stopped by program name: only by
+recorded PID, by the session of a master we started, or as a server process
+naming the runtime directory.
 """
 
+import contextlib
+import copy
+import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 
-from . import dovecot_conf, modules, policy, postfix_conf, procs, probe, tls
+from . import dovecot_conf, lock, modules, policy, postfix_conf, procs, probe, tls
+from .layout import DEFAULT_ACCOUNTS, PORTS, Account, Paths, ports_for
 from .mailops import MailOps
-from .layout import DEFAULT_ACCOUNTS, PORTS, Paths, ports_for
+from .milters import MilterOps
+from .servers import PART_PORTS, ServerOps
 from .platforms import get_platform
 from .procs import HarnessError
 
 PARTS = ("dovecot", "postfix", "redis", "milter")
 DEFAULT_PARTS = ("dovecot", "postfix")
 START_ORDER = ("redis", "milter", "dovecot", "postfix")
-PART_PORTS = {"dovecot": ("imap", "imaps", "pop3", "pop3s", "lmtp"),
-              "postfix": ("mx", "submission", "submission26", "submissions"),
-              "redis": ("redis",), "milter": ("milter",)}
+# What a checkpoint holds: the whole configuration a test may change.
+CONFIG_KEYS = ("parts", "plugins", "dovecot_options", "dovecot_extra", "postfix_overrides",
+               "milters", "policy_text", "accounts_full")
 
 # Programs a stack runs; a leftover process is ours only if it is one of these
 # (so a `tail -f` on a log under the runtime directory is never killed).
@@ -44,7 +53,14 @@ def default_runtime_root():
     return os.environ.get("MAILPOLICY_RUNTIME") or "/tmp/mailpolicy-test"
 
 
-class Stack(MailOps):
+def _digest(*texts):
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(json.dumps(t, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+class Stack(ServerOps, MailOps, MilterOps):
     """The servers of one platform. Methods raise HarnessError with log tails on failure."""
 
     def __init__(self, name=None, build_dir=None, runtime_root=None, port_base=None):
@@ -55,13 +71,24 @@ class Stack(MailOps):
         # The chroot tree is the project's, whichever build directory the modules come from.
         self.platform = get_platform(name, default_build_dir(), port_base)
         self.name = self.platform.name
-        inner = os.path.join(runtime_root or default_runtime_root(), self.name)
+        self.dialect = self.platform.dovecot_dialect
+        self.runtime_root = runtime_root or default_runtime_root()
+        inner = os.path.join(self.runtime_root, self.name)
         self.paths = Paths(inner, self.platform.host_path(inner))
         self.ports = ports_for(self.platform.port_base)
-        self.accounts = list(DEFAULT_ACCOUNTS)
         self._users_mtime = 0
         self.marker = self.paths.inner + "/"
         self.state = self._load_state()
+        self.accounts = [Account(*a) for a in self.state.get("accounts_full", [])] or \
+            [copy.deepcopy(a) for a in DEFAULT_ACCOUNTS]
+        # Set by the pytest plugin: the configuration each test starts from, and
+        # whether a test is running (changes outside a test move the baseline).
+        self.baseline = None
+        self.in_test = False
+        self.test_offsets = None
+        # Another mailpolicy-milter binary (an ASan build, a stand-in); default:
+        # BUILD_DIR[/debian13]/sbin/mailpolicy-milter.
+        self.milter_binary = None
 
     # ---- state -----------------------------------------------------------
 
@@ -71,21 +98,32 @@ class Stack(MailOps):
     def _load_state(self):
         try:
             with open(self._state_path()) as f:
-                return json.load(f)
+                state = json.load(f)
         except (OSError, ValueError):
-            return {"pids": {}, "sessions": []}
+            state = {}
+        state.setdefault("pids", {})
+        state.setdefault("sessions", [])
+        return state
 
     def _save_state(self):
         self.state["stack"] = self.name
         self.state["ports"] = self.ports
+        if not os.path.isdir(self.paths.host):
+            return
         tmp = self._state_path() + ".tmp"
         with open(tmp, "w") as f:
             json.dump(self.state, f, indent=1, sort_keys=True)
         os.replace(tmp, self._state_path())
 
     def running(self):
-        """Parts whose recorded PID is alive."""
+        """Parts whose recorded PID is alive ("milter" is the default milter)."""
         return [p for p in PARTS if procs.alive(self.state["pids"].get(p))]
+
+    def _lock(self):
+        lock.acquire(self.paths.host, id(self))
+
+    def _unlock(self):
+        lock.release(self.paths.host, id(self))
 
     # ---- paths and commands ---------------------------------------------
 
@@ -100,61 +138,29 @@ class Stack(MailOps):
         return self.paths.i("etc", "mailpolicy.conf")
 
     def log_files(self):
-        """name -> host path of each server log."""
-        return {n: self.paths.h("log", n + ".log") for n in ("dovecot", "postfix", "redis", "milter")}
+        """name -> host path of each server log (milter-NAME for extra milters)."""
+        names = ["dovecot", "postfix", "redis", "milter"]
+        names += ["milter-" + n for n in self.state.get("milters", {}) if n != "milter"]
+        try:
+            names += sorted(f[:-4] for f in os.listdir(self.paths.h("log"))
+                            if f.endswith(".log") and f[:-4] not in names)
+        except OSError:
+            pass
+        return {n: self.paths.h("log", n + ".log") for n in names}
 
-    def cmd(self, argv, check=True, timeout=60):
+    def cmd(self, argv, check=True, timeout=60, input=None):
         """Run a program of the platform (through chroot on a chroot platform)."""
-        return procs.run(self.platform.cmd(argv), check=check, timeout=timeout)
+        return procs.run(self.platform.cmd(argv), check=check, timeout=timeout, input=input)
 
-    def doveadm(self, *args, check=True):
-        """Run `doveadm -c CONF ARGS`; returns the CompletedProcess (parse stdout only)."""
-        return self.cmd(["doveadm", "-c", self.dovecot_conf()] + list(args), check=check)
+    def doveadm(self, *args, check=True, timeout=60, input=None):
+        """Run `doveadm -c CONF ARGS`; returns the CompletedProcess (parse stdout only:
+        plugins log on stderr). Raises HarnessError on failure unless check=False,
+        and always after timeout seconds."""
+        return self.cmd(["doveadm", "-c", self.dovecot_conf()] + list(args), check=check,
+                        timeout=timeout, input=input)
 
     def postfix(self, *args, check=True):
         return self.cmd(["postfix", "-c", self.postfix_dir()] + list(args), check=check)
-
-    # ---- logs --------------------------------------------------------------
-
-    def log_offsets(self):
-        """Current size of each log, to read what is written after this point."""
-        sizes = {}
-        for name, path in self.log_files().items():
-            try:
-                sizes[name] = os.path.getsize(path)
-            except OSError:
-                sizes[name] = 0
-        return sizes
-
-    def log_since(self, offsets):
-        """name -> text written to each log since offsets (only logs that grew)."""
-        out = {}
-        for name, path in self.log_files().items():
-            try:
-                with open(path, "rb") as f:
-                    f.seek(offsets.get(name, 0))
-                    text = f.read().decode(errors="replace")
-            except OSError:
-                continue
-            if text:
-                out[name] = text
-        return out
-
-    def log_tail(self, lines=25, names=None):
-        """The last lines of each log, formatted for an error message."""
-        parts = []
-        for name, path in self.log_files().items():
-            if names and name not in names:
-                continue
-            try:
-                with open(path, "rb") as f:
-                    f.seek(max(0, os.path.getsize(path) - 64 * 1024))
-                    text = f.read().decode(errors="replace").splitlines()[-lines:]
-            except OSError:
-                continue
-            if text:
-                parts.append("--- %s (last %d lines) ---\n%s" % (path, len(text), "\n".join(text)))
-        return "\n".join(parts) or "(no server log written)"
 
     # ---- layout ------------------------------------------------------------
 
@@ -180,6 +186,13 @@ class Stack(MailOps):
         os.replace(tmp, path)
         return path
 
+    def _read(self, rel):
+        try:
+            with open(self.paths.h(rel)) as f:
+                return f.read()
+        except OSError:
+            return None
+
     def _prepare_tree(self):
         """Fresh runtime directory: dirs, certificate, users, empty logs."""
         root = self.paths.host
@@ -191,8 +204,8 @@ class Stack(MailOps):
             shutil.rmtree(root)
         os.makedirs(root)
         os.chmod(root, 0o755)
-        for rel in ("etc", "etc/dovecot", "etc/postfix", "etc/ssl", "run", "lib", "log",
-                    "modules", "bin", "spool"):
+        for rel in ("etc", "etc/dovecot", "etc/postfix", "etc/ssl", "run", "run/milter", "lib",
+                    "log", "modules", "bin", "spool"):
             self._mkdir(rel)
         self._mkdir("mail", dovecot_conf.MAIL_UID, dovecot_conf.MAIL_UID)
         self._mkdir("spool/postfix")
@@ -201,21 +214,36 @@ class Stack(MailOps):
         self._save_state()
 
     def write_users(self, accounts=None):
-        """(Re)write the passwd-file and Postfix's list of existing addresses.
-        Dovecot re-reads the passwd-file when it changes; Postfix holds its
-        texthash map in memory, so a running Postfix is restarted."""
+        """(Re)write the user files and Postfix's list of existing addresses.
+        Dovecot re-reads its files when they change (the harness waits for that
+        where Dovecot needs a second to notice); Postfix holds its texthash map in
+        memory, so a running Postfix is restarted, but only when the addresses
+        changed (userdb fields alone never restart anything)."""
         if accounts is not None:
-            self.accounts = list(accounts)
-        users = self._write("etc/dovecot/users",
-                            dovecot_conf.passwd_file(self.accounts, self.paths.i("mail")), 0o640)
+            self.accounts = [copy.deepcopy(a) for a in accounts]
+        old_addresses = self._read("etc/postfix/virtual_mailboxes")
+        old_passwd = self._read("etc/dovecot/users")
+        mail_root = self.paths.i("mail")
+        passwd = dovecot_conf.passwd_file(self.accounts, mail_root, self.dialect)
+        users = self._write("etc/dovecot/users", passwd, 0o640)
         os.chown(users, 0, self._gid("dovecot"))
-        self._write("etc/postfix/virtual_mailboxes", postfix_conf.virtual_mailboxes(self.accounts),
-                    backdate=True)
+        if self.dialect == "2.3":
+            dict_file = self._write("etc/dovecot/userdb.dict",
+                                    dovecot_conf.userdb_dict(self.accounts, mail_root), 0o640)
+            os.chown(dict_file, 0, self._gid("dovecot"))
+            self._write("etc/dovecot/userdb-dict.conf", dovecot_conf.userdb_dict_conf(
+                self.paths.i("etc", "dovecot", "userdb.dict")), 0o644)
+        addresses = postfix_conf.virtual_mailboxes(self.accounts)
+        self._write("etc/postfix/virtual_mailboxes", addresses, backdate=True)
         self.state["accounts"] = [a.address for a in self.accounts]
-        if "dovecot" in self.running():
+        self.state["accounts_full"] = [[a.address, a.password, a.extra] for a in self.accounts]
+        running = self.running()
+        if "dovecot" in running and passwd != old_passwd:
             self._wait_dovecot_rereads(users)
-        if "postfix" in self.running():
+        if "postfix" in running and addresses != old_addresses:
             self._reconfigure_postfix()
+        self._save_state()
+        self._moved()
 
     def _wait_dovecot_rereads(self, path):
         """Dovecot's passwd-file driver looks at the file's mtime and size at most
@@ -234,9 +262,19 @@ class Stack(MailOps):
                     return int(fields[2])
         raise HarnessError("group %s does not exist on %s" % (group, self.name))
 
+    def _uid(self, user):
+        with open(self.platform.host_path("/etc/passwd")) as f:
+            for line in f:
+                fields = line.split(":")
+                if fields[0] == user:
+                    return int(fields[2])
+        raise HarnessError("user %s does not exist on %s" % (user, self.name))
+
     def set_policy(self, source=None, text=None):
         """Install the policy the stack runs with: the file source, or text, or
-        packaging/mailpolicy.conf, or a minimal one. Returns the inner path."""
+        packaging/mailpolicy.conf, or a minimal one. Returns the inner path.
+        The plugins re-read it by themselves; a milter that reads this file is
+        restarted by the next _apply (reset and restore do that)."""
         if text is None:
             if source is None:
                 default = os.path.join(REPO, "packaging", "mailpolicy.conf")
@@ -246,293 +284,366 @@ class Stack(MailOps):
                     text = f.read()
             else:
                 text = policy.MINIMAL
-        redis_port = self.ports["redis"] if "redis" in self.state.get("parts", ()) else None
-        self._write("etc/mailpolicy.conf", policy.rewrite(text, self.ports["milter"], redis_port))
         self.state["policy_source"] = source or "(text)"
         self.state["policy_text"] = text
+        self._write_policies()
         return self.policy_path()
+
+    def _write_policies(self):
+        """Write the stack's policy file and each extra milter's, pointed at the
+        stack's sockets and its Redis port (whether Redis runs or not: stopping
+        Redis must not change a milter's policy, and no milter may reach a Redis
+        outside the stack)."""
+        redis_port = self.ports["redis"]
+        text = self.state.get("policy_text") or policy.MINIMAL
+        default = self.state.get("milters", {}).get("milter")
+        self._write("etc/mailpolicy.conf", policy.rewrite(
+            text, self.ports["milter"], redis_port,
+            socket=self._milter_socket("milter", default)[1] if default else None))
+        for name, spec in self.state.get("milters", {}).items():
+            if name != "milter":
+                self._write(self._milter_policy_rel(name), policy.rewrite(
+                    spec.get("policy_text") or text, None, redis_port,
+                    socket=self._milter_socket(name, spec)[1]))
+
+    # ---- configuration: checkpoint, restore, configure -------------------------
+
+    def checkpoint(self):
+        """The whole configuration (parts, plugins, Dovecot options and extra text,
+        Postfix overrides, milters, policy, accounts), to restore() later."""
+        return copy.deepcopy({k: self.state.get(k) for k in CONFIG_KEYS})
+
+    def restore(self, snapshot):
+        """Bring the stack back to a checkpoint: rewrite what differs and restart
+        exactly the servers whose config changed or that are not running (a milter
+        killed by a test, Redis stopped). Returns the parts restarted."""
+        if snapshot.get("accounts_full") != self.state.get("accounts_full"):
+            self.write_users([Account(*a) for a in snapshot["accounts_full"]])
+        for key in CONFIG_KEYS:
+            if key != "accounts_full":
+                self.state[key] = copy.deepcopy(snapshot.get(key))
+        return self._apply()
+
+    def _moved(self):
+        """A change made outside a test is the new starting point of the tests."""
+        if self.baseline is not None and not self.in_test:
+            self.baseline = self.checkpoint()
+
+    @contextlib.contextmanager
+    def scoped(self, **changes):
+        """configure(**changes) for the time of a with block, then the configuration
+        from before it is restored: in a module-scoped fixture, the baseline of
+        every test of the module."""
+        before = self.checkpoint()
+        self.configure(**changes)
+        try:
+            yield self
+        finally:
+            self.restore(before)
+
+    def configure(self, plugins=None, dovecot=None, dovecot_extra=None, postfix=None,
+                  parts=None, policy_text=None, accounts=None):
+        """Change the running stack and restart only what the change concerns.
+        plugins: "auto" or a list of our plugin names; dovecot: options merged
+        into the current ones (dovecot_conf.OPTIONS; a None value takes a key back
+        to its default); dovecot_extra: raw text (replaces); postfix: main.cf
+        overrides merged into the current ones (None removes one); parts: the
+        parts that should run; policy_text: the stack's policy; accounts: a list
+        of Account (replaces the accounts).
+        Inside a test every change is undone when the test ends. If a server
+        refuses the new config, the previous one is put back and HarnessError
+        raised. Returns the parts (re)started."""
+        before = self.checkpoint()
+        if dovecot is not None:
+            self.state["dovecot_options"] = dovecot_conf.merge_options(
+                self.state.get("dovecot_options"), dovecot)
+        if plugins is not None:
+            self.state["plugins"] = self._resolve_plugins(plugins)
+        if dovecot_extra is not None:
+            self.state["dovecot_extra"] = dovecot_extra
+        if postfix is not None:
+            merged = dict(self.state.get("postfix_overrides") or {})
+            for key, value in postfix.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            self.state["postfix_overrides"] = merged
+        if parts is not None:
+            self._check_parts(parts)
+            self._set_parts(parts)
+        if policy_text is not None:
+            self.state["policy_text"] = policy_text
+        try:
+            if accounts is not None:
+                self.write_users(accounts)
+            return self._apply()
+        except BaseException:
+            try:
+                self.restore(before)
+            except HarnessError:
+                pass
+            raise
+
+    def _set_parts(self, parts):
+        parts = sorted(set(parts))
+        milters = self.state.setdefault("milters", {})
+        if "milter" in parts and "milter" not in milters:
+            milters["milter"] = {"socket": "inet"}
+        if "milter" not in parts:
+            milters.pop("milter", None)
+        self.state["parts"] = parts
 
     # ---- start -------------------------------------------------------------
 
     def start(self, parts=DEFAULT_PARTS, plugins=None, policy_file=None, policy_text=None,
-              dovecot_extra=None, postfix_overrides=None):
-        """Start parts (restarting those that run; the others keep running).
-        plugins: "auto" (every built one) or a list of names from
-        modules.DOVECOT_PLUGINS; dovecot_extra: text appended to dovecot.conf;
-        postfix_overrides: {main.cf key: value}. Each applies when its server
-        (re)starts; None keeps what the running stack has (fresh start: "auto",
-        nothing, nothing). policy_file or policy_text replace the policy.
-        If anything fails or the call is interrupted, what it started is
-        stopped again (everything, when nothing ran before).
-        Returns {part or "ready" or "total": seconds}."""
+              dovecot_extra=None, postfix_overrides=None, dovecot=None, fresh=False):
+        """Start parts (restarting those that run; the others keep running, unless
+        their config changed). plugins: "auto" (every built one) or a list of names
+        from modules.DOVECOT_PLUGINS; dovecot: Dovecot options (dovecot_conf.OPTIONS,
+        replacing the current ones); dovecot_extra: raw text appended to
+        dovecot.conf; postfix_overrides: {main.cf key: value}. None keeps what the
+        running stack has (fresh start: "auto", nothing, nothing, nothing).
+        policy_file or policy_text replace the policy. fresh: stop whatever runs
+        first, so the stack starts from the known defaults.
+        If anything fails or the call is interrupted, what it started is stopped
+        again (everything, when nothing ran before) and the configuration it
+        was given is forgotten. Returns {part or "ready" or "total": seconds}."""
         parts = list(parts)
-        for p in parts:
-            if p not in PARTS:
-                raise HarnessError("unknown part %r (parts: %s)" % (p, ", ".join(PARTS)))
+        self._check_parts(parts)
         self.platform.check()
-        build = self.platform.build_dir(self.build_dir)
-        if "milter" in parts and not os.path.exists(modules.milter_path(build)):
-            raise HarnessError("mailpolicy-milter is not built (no %s)" % modules.milter_path(build))
+        if "milter" in parts:
+            self._milter_source()
+        if dovecot is not None:
+            dovecot = dovecot_conf.check_options(dovecot)
+        self._resolve_plugins(plugins if plugins is not None else "auto")
+        self._lock()
+        if fresh and (self.running() or self.leftovers()):
+            self.stop()
+            self._lock()
         was_running = self.running()
+        before = self.checkpoint() if was_running else None
         if plugins is None:
             plugins = self.state.get("plugins", "auto") if was_running else "auto"
-        plugins = self._resolve_plugins(plugins)
         try:
-            return self._start(parts, was_running, plugins, policy_file, policy_text,
-                               dovecot_extra, postfix_overrides)
+            plugins = self._resolve_plugins(plugins)
+        except HarnessError:
+            if not was_running:
+                self._unlock()
+            raise
+        t0 = time.monotonic()
+        try:
+            if not was_running:
+                self.cleanup(unlock=False)
+                self._prepare_tree()
+                self.state.update({"parts": [], "milters": {}, "dovecot_options": {},
+                                   "dovecot_extra": "", "postfix_overrides": {}})
+                self.write_users([copy.deepcopy(a) for a in DEFAULT_ACCOUNTS])
+            self._set_parts(set(self.state.get("parts", [])) | set(parts))
+            self.state["plugins"] = plugins
+            if dovecot is not None:
+                self.state["dovecot_options"] = dovecot
+            if dovecot_extra is not None:
+                self.state["dovecot_extra"] = dovecot_extra
+            if postfix_overrides is not None:
+                self.state["postfix_overrides"] = dict(postfix_overrides)
+            if policy_file or policy_text or "policy_text" not in self.state:
+                self.set_policy(policy_file, policy_text)
+            timings = self._apply(force=parts)
         except BaseException:
+            if before is not None:
+                for key in CONFIG_KEYS:
+                    if key != "accounts_full":
+                        self.state[key] = before[key]
+                self._save_state()
             self.stop(parts if was_running else None)
             raise
-
-    def _start(self, parts, was_running, plugins, policy_file, policy_text, dovecot_extra,
-               postfix_overrides):
-        t0 = time.monotonic()
-        if not was_running:
-            self.cleanup()
-            self._prepare_tree()
-            self.write_users()
-        else:
-            self.stop([p for p in parts if p in was_running], teardown=False)
-        self._check_ports_free(parts)
-        self.platform.setup()
-        self.state["parts"] = sorted(set(self.state.get("parts", [])) | set(parts))
-        if policy_file or policy_text or "policy_text" not in self.state:
-            self.set_policy(policy_file, policy_text)
-        elif "redis" in parts:
-            self.set_policy(text=self.state["policy_text"])
-        self.state["plugins"] = plugins
-        if dovecot_extra is not None or "dovecot_extra" not in self.state:
-            self.state["dovecot_extra"] = dovecot_extra or ""
-        if postfix_overrides is not None or "postfix_overrides" not in self.state:
-            self.state["postfix_overrides"] = postfix_overrides or {}
-        self._save_state()
-        timings = {}
-        checks = []
-        for part in START_ORDER:
-            if part in parts:
-                t = time.monotonic()
-                checks += getattr(self, "_start_" + part)()
-                timings[part] = time.monotonic() - t
-                self._save_state()
-        if "milter" in parts and "postfix" in self.running() and "postfix" not in parts:
-            self._reconfigure_postfix()
-        t = time.monotonic()
-        probe.wait_ready(checks, READY_TIMEOUT, self.log_tail)
-        timings["ready"] = time.monotonic() - t
         timings["total"] = time.monotonic() - t0
         self.state["started_in"] = round(timings["total"], 2)
         self._save_state()
+        self._moved()
         return timings
 
-    def _check_ports_free(self, parts):
-        """Refuse to start when another program holds one of our ports: its
-        greeting would pass our readiness check."""
-        busy = []
-        for part in parts:
-            for name in PART_PORTS[part]:
-                owner = procs.port_owner(self.ports[name])
-                if owner:
-                    busy.append("%s port %d is in use by %s" % (name, self.ports[name], owner))
-        if busy:
-            raise HarnessError("cannot start %s:\n  %s\n(another stack on the same ports? "
-                               "stop it, or set MAILPOLICY_PORT_BASE)" % (
-                                   self.name, "\n  ".join(busy)))
+    def _check_parts(self, parts):
+        for p in parts:
+            if p not in PARTS:
+                raise HarnessError("unknown part %r (parts: %s)" % (p, ", ".join(PARTS)))
 
     def _resolve_plugins(self, plugins):
         built = modules.available(self.platform.build_dir(self.build_dir))
         if plugins == "auto":
             return built
-        missing = [p for p in plugins if p not in built]
+        if isinstance(plugins, str):
+            raise HarnessError("plugins: \"auto\" or a list of names, not %r" % plugins)
         unknown = [p for p in plugins if p not in modules.DOVECOT_PLUGINS]
         if unknown:
             raise HarnessError("unknown plugin(s) %s" % ", ".join(unknown))
+        missing = [p for p in plugins if p not in built]
         if missing:
             raise HarnessError("plugin(s) not built: %s (no %s)" % (
                 ", ".join(missing), ", ".join(modules.plugin_path(
                     self.platform.build_dir(self.build_dir), m) for m in missing)))
         return list(plugins)
 
-    def _install_plugins(self):
-        """mail_plugin_dir: symlinks to the stock plugins plus copies of ours
-        (copies: the build directory may not be readable by the mail user)."""
-        moddir = self.paths.h("modules")
-        shutil.rmtree(moddir)
-        os.makedirs(moddir)
-        os.chmod(moddir, 0o755)
-        stock = self.platform.stock_modules()
-        for entry in os.listdir(self.platform.host_path(stock)):
-            if entry.endswith(".so"):
-                os.symlink(os.path.join(stock, entry), os.path.join(moddir, entry))
-        build = self.platform.build_dir(self.build_dir)
-        for name in self.state["plugins"]:
-            dst = os.path.join(moddir, modules.DOVECOT_PLUGINS[name]["file"])
-            if os.path.lexists(dst):
-                os.unlink(dst)
-            shutil.copy2(modules.plugin_path(build, name), dst)
-            os.chmod(dst, 0o644)
-        # Dovecot 2.4 accepts a plugin's settings (mailpolicy_config) only from a
-        # settings module in its fixed modules/settings/ directory. Installed there
-        # only in a chroot tree, which is a test artifact; never on the host.
-        settings = os.path.join(build, "modules", "settings")
-        if self.state["plugins"] and self.platform.root != "/" and os.path.isdir(settings):
-            target = self.platform.host_path(os.path.join(stock, "settings"))
-            os.makedirs(target, exist_ok=True)
-            for entry in os.listdir(settings):
-                shutil.copy2(os.path.join(settings, entry), os.path.join(target, entry))
+    # ---- rendering ---------------------------------------------------------------
 
-    def _start_dovecot(self):
-        self._install_plugins()
-        writer = dovecot_conf.WRITERS.get(self.platform.dovecot_dialect)
+    def _settings_module_dir(self):
+        return os.path.join(self.platform.build_dir(self.build_dir), "modules", "settings")
+
+    def _render_dovecot(self):
+        writer = dovecot_conf.WRITERS.get(self.dialect)
         if writer is None:
-            raise HarnessError("no Dovecot %s config writer yet" % self.platform.dovecot_dialect)
-        self._write("etc/dovecot/dovecot.conf", writer(
-            self.paths, self.ports, self.state["plugins"], self.policy_path(),
-            self.state.get("dovecot_extra", "")))
-        for rel in ("run/dovecot", "lib/dovecot"):
-            self._mkdir(rel)
-        # A master that died unreaped is a zombie that kill(0) still finds: Dovecot
-        # would take its pid file for a running instance.
-        pidfile = self.paths.h("run", "dovecot", "master.pid")
-        if os.path.exists(pidfile) and not procs.alive(procs.read_pidfile(pidfile)):
-            os.unlink(pidfile)
-        proc = self.cmd(["dovecot", "-c", self.dovecot_conf()], check=False)
-        if proc.returncode != 0:
-            raise HarnessError("dovecot did not start:\n%s%s\n%s" % (
-                proc.stdout, proc.stderr, self.log_tail(names=["dovecot"])))
-        pid = self._wait_pidfile(self.paths.h("run", "dovecot", "master.pid"), "dovecot")
-        self._record("dovecot", pid)
-        return [("imap", "imap", self.ports["imap"]), ("imaps", "imaps", self.ports["imaps"]),
-                ("pop3", "pop3", self.ports["pop3"]), ("pop3s", "pop3s", self.ports["pop3s"]),
-                ("lmtp", "smtp", self.ports["lmtp"])]
+            raise HarnessError("no Dovecot %s config writer" % self.dialect)
+        plugins = self.state.get("plugins") or []
+        options = {}
+        for name in plugins:  # what a plugin needs (modules.py), under the test's options
+            options = dovecot_conf.merge_options(
+                options, modules.DOVECOT_PLUGINS[name].get("dovecot") or {})
+        options = dovecot_conf.merge_options(options, self.state.get("dovecot_options") or {})
+        stock = self.platform.host_path(self.platform.stock_modules())
+        have = set()
+        for entry in os.listdir(stock):
+            if entry.endswith("_plugin.so"):
+                have.add(entry.split("_", 1)[1][:-len("_plugin.so")])
+        missing = [n for n in dovecot_conf.stock_plugins_needed(plugins, options) if n not in have]
+        if missing:
+            raise HarnessError("Dovecot plugin(s) %s not installed on %s (%s): %s" % (
+                ", ".join(missing), self.name, self.platform.stock_modules(),
+                "install dovecot-sieve (make deps)" if "sieve" in missing else "a typo?"))
+        policy_setting = self.dialect == "2.3" or os.path.isdir(self._settings_module_dir())
+        return writer(self.paths, self.ports, plugins, self.policy_path(),
+                      self.state.get("dovecot_extra", ""), options, policy_setting)
 
-    def _write_postfix_conf(self):
-        self._write("etc/postfix/main.cf", postfix_conf.main_cf(
-            self.paths, self.ports, milter="milter" in self.state.get("parts", ()),
-            overrides=self.state.get("postfix_overrides")), backdate=True)
-        self._write("etc/postfix/master.cf", postfix_conf.master_cf(self.ports), backdate=True)
+    def _render_postfix(self):
+        milters = [self._milter_socket(n, s)[0] for n, s in self.state.get("milters", {}).items()]
+        main = postfix_conf.main_cf(self.paths, self.ports, milters=milters,
+                                    overrides=self.state.get("postfix_overrides"))
+        return main, postfix_conf.master_cf(self.ports)
+
+    # ---- apply -------------------------------------------------------------------
+
+    def _apply(self, force=()):
+        """Make the running servers match the configuration in self.state: stop
+        the parts not wanted, (re)start those that are wanted and not running,
+        whose rendered config changed, or that are in force. Waits until every
+        started server answers; a server that dies while starting fails at once.
+        Returns {part: seconds} of what was started, plus "ready"."""
+        force = set(force)
+        self._lock()
+        self.platform.setup()
+        want = set(self.state.get("parts", []))
+        applied = self.state.setdefault("applied", {})
+        milters = self.state.get("milters", {})
+        # What goes away first: a stopped milter must leave smtpd_milters before
+        # Postfix would tempfail on it.
+        for key in list(self.state["pids"]):
+            if key.startswith("milter:") and key[len("milter:"):] not in milters:
+                self._stop_part(key)
+        for part in ("postfix", "dovecot", "milter", "redis"):
+            if part not in want and part in self.state["pids"]:
+                self._stop_part(part)
+        self._write_policies()
+        plan = []
+        if "redis" in want:
+            if "redis" in force or not procs.alive(self.state["pids"].get("redis")):
+                plan.append(("redis", "redis", None))
+        for name in milters:
+            if milters[name].get("down"):
+                continue  # killed by the test: Postfix still lists it
+            key = "milter" if name == "milter" else "milter:" + name
+            digest = _digest(self._read(self._milter_policy_rel(name)), milters[name])
+            if ("milter" in force and name == "milter") or key in force or \
+                    applied.get(key) != digest or not procs.alive(self.state["pids"].get(key)):
+                plan.append((key, "milter", digest))
+        if "dovecot" in want:
+            text = self._render_dovecot()
+            digest = _digest(text, self.state.get("plugins"))
+            if "dovecot" in force or applied.get("dovecot") != digest or \
+                    not procs.alive(self.state["pids"].get("dovecot")):
+                plan.append(("dovecot", text, digest))
+        if "postfix" in want:
+            main, master = self._render_postfix()
+            digest = _digest(main, master, self._read("etc/postfix/virtual_mailboxes"))
+            if "postfix" in force or applied.get("postfix") != digest or \
+                    not procs.alive(self.state["pids"].get("postfix")):
+                plan.append(("postfix", (main, master), digest))
+        timings = {"ready": 0.0}
+        # Two rounds: Redis and the milters first, so that a unix socket has its
+        # mode before Postfix (or its readiness probe) connects to it.
+        for phase in (("redis", "milter"), ("dovecot", "postfix")):
+            checks = []
+            started = []
+            for key, what, digest in plan:
+                if key.split(":", 1)[0] not in phase:
+                    continue
+                t = time.monotonic()
+                if procs.alive(self.state["pids"].get(key)):
+                    self._stop_part(key)
+                applied.pop(key, None)
+                if key == "redis":
+                    checks += self._start_redis()
+                elif what == "milter":
+                    checks += self._start_milter(key.split(":", 1)[1] if ":" in key else "milter")
+                elif key == "dovecot":
+                    checks += self._start_dovecot(what)
+                else:
+                    checks += self._start_postfix(*what)
+                started.append((key, digest))
+                timings[key] = time.monotonic() - t
+                self._save_state()
+            if not started:
+                continue
+            t = time.monotonic()
+            pids = {key: self.state["pids"].get(key) for key, _ in started}
+            probe.wait_ready(checks, READY_TIMEOUT, self.log_tail,
+                             dead=lambda: [k for k, pid in pids.items() if not procs.alive(pid)])
+            self._after_ready([k for k, _ in started])
+            for key, digest in started:
+                if digest is not None:
+                    applied[key] = digest
+            timings["ready"] += time.monotonic() - t
+        self._save_state()
+        self._moved()
+        return timings
 
     def _reconfigure_postfix(self):
         """Restart Postfix with a new config (milter added or gone, accounts changed).
         Not `postfix reload`: old smtpd processes would still take a connection or
         two with the old settings."""
-        self._stop_part("postfix")
-        checks = self._start_postfix()
-        self._save_state()
-        probe.wait_ready(checks, READY_TIMEOUT, self.log_tail)
-
-    def _start_postfix(self):
-        self._write_postfix_conf()
-        self._mkdir("lib/postfix", uid=self._uid("postfix"), mode=0o700)
-        self._make_queue()
-        # Postfix fails before its logger runs with nothing but `exit 1`: keep its output.
-        proc = self.postfix("start", check=False)
-        if proc.returncode != 0:
-            raise HarnessError("postfix did not start:\n%s%s\n%s" % (
-                proc.stdout, proc.stderr, self.log_tail(names=["postfix"])))
-        pid = self._wait_pidfile(self.paths.h("spool", "postfix", "pid", "master.pid"), "postfix")
-        self._record("postfix", pid)
-        return [(name, "smtps" if name == "submissions" else "smtp", self.ports[name])
-                for name in ("mx", "submission", "submission26", "submissions")]
-
-    def _make_queue(self):
-        """The queue directories as `postfix start` would make them: made here,
-        they save the two seconds its post-install script spends on them."""
-        postfix, postdrop = self._uid("postfix"), self._gid("postdrop")
-        self._mkdir("spool/postfix")
-        for d in ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold",
-                  "incoming", "private", "saved", "trace"):
-            self._mkdir("spool/postfix/" + d, postfix, 0, 0o700)
-        self._mkdir("spool/postfix/maildrop", postfix, postdrop, 0o730)
-        self._mkdir("spool/postfix/public", postfix, postdrop, 0o710)
-        self._mkdir("spool/postfix/pid", 0, 0, 0o755)
-
-    def _uid(self, user):
-        with open(self.platform.host_path("/etc/passwd")) as f:
-            for line in f:
-                fields = line.split(":")
-                if fields[0] == user:
-                    return int(fields[2])
-        raise HarnessError("user %s does not exist on %s" % (user, self.name))
-
-    def _start_redis(self):
-        # Redis runs on the host for every platform: clients and milters reach it by TCP.
-        rdir = self._mkdir("run/redis")
-        conf = self._write("etc/redis.conf", "\n".join([
-            "bind 127.0.0.1", "port %d" % self.ports["redis"], "daemonize yes",
-            "pidfile " + self.paths.h("run", "redis.pid"), "dir " + rdir,
-            "logfile " + self.log_files()["redis"], "save \"\"", "appendonly no",
-            "protected-mode yes", ""]))
-        procs.run(["redis-server", conf])
-        self._record("redis", self._wait_pidfile(self.paths.h("run", "redis.pid"), "redis"))
-        return [("redis", "redis", self.ports["redis"])]
-
-    def _start_milter(self):
-        src = modules.milter_path(self.platform.build_dir(self.build_dir))
-        dst = self.paths.h("bin", "mailpolicy-milter")
-        shutil.copy2(src, dst)
-        log = open(self.log_files()["milter"], "ab")
-        argv = self.platform.cmd([self.paths.i("bin", "mailpolicy-milter"),
-                                  "-c", self.policy_path(), "-f"])
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True, close_fds=True)
-        log.close()
-        # A chroot wrapper execs the milter: the PID stays the same.
-        self._record("milter", proc.pid)
-        time.sleep(0.05)
-        if proc.poll() is not None:
-            raise HarnessError("mailpolicy-milter exited with %d at once:\n%s" % (
-                proc.returncode, self.log_tail(names=["milter"])))
-        return [("milter", "milter", self.ports["milter"])]
-
-    def _record(self, part, pid):
-        self.state["pids"][part] = pid
-        sid = procs.session_id(pid)
-        if sid and sid not in self.state["sessions"]:
-            self.state["sessions"].append(sid)
-
-    def _wait_pidfile(self, path, what, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid = procs.read_pidfile(path)
-            if procs.alive(pid):
-                return pid
-            time.sleep(0.02)
-        raise HarnessError("%s wrote no live PID to %s:\n%s" % (what, path, self.log_tail()))
+        if "postfix" in self.state.get("parts", []):
+            self._apply(force=["postfix"])
 
     # ---- stop --------------------------------------------------------------
 
     def stop(self, parts=None, teardown=True):
         """Stop parts (default: all) by PID, postfix first; when nothing is left
-        running, make sure no process of the stack remains. Returns the PIDs
-        that had to be killed with SIGKILL."""
-        parts = list(PARTS) if parts is None else list(parts)
+        running, make sure no process of the stack remains and let the runtime
+        directory go (lock). Returns the PIDs that had to be killed with SIGKILL."""
+        full = parts is None
+        parts = list(PARTS) if full else list(parts)
+        self._check_parts(parts)
+        self._lock()
         killed = []
+        if full:
+            for key in [k for k in self.state["pids"] if k.startswith("milter:")]:
+                killed += self._stop_part(key)
+            self.state["milters"] = {}
         for part in reversed(START_ORDER):
             if part in parts:
                 killed += self._stop_part(part)
                 if part in self.state.get("parts", []):
                     self.state["parts"].remove(part)
+                if part == "milter":
+                    self.state.get("milters", {}).pop("milter", None)
         if os.path.isdir(self.paths.host):
             if "milter" in parts and "postfix" in self.running():
                 self._reconfigure_postfix()
             self._save_state()
-        if teardown and not self.running():
+        if teardown and not self.running() and not any(
+                procs.alive(p) for p in self.state["pids"].values()):
             killed += self.cleanup()
-        return killed
-
-    def _stop_part(self, part):
-        """End one part by its PID, and what is left of its master's session."""
-        killed = []
-        pid = self.state["pids"].pop(part, None)
-        if procs.alive(pid):
-            sid = procs.session_id(pid)
-            # libmilter may take ~5 s to leave after SIGTERM; the others are quick.
-            killed += procs.terminate([pid], grace=3.0 if part == "milter" else 10.0)
-            # Children still holding the master's listening sockets (smtpd, *-login)
-            # would keep the ports busy for a restart.
-            members = [p for p, _ in procs.session_members(sid)] if sid == pid else []
-            if procs.wait_gone(members, 2.0):
-                killed += procs.terminate(members, grace=1.0)
+        elif not full:
+            self._moved()
         return killed
 
     def leftovers(self):
@@ -551,18 +662,22 @@ class Stack(MailOps):
                 found.append(pid)
         return found
 
-    def cleanup(self):
+    def cleanup(self, unlock=True):
         """End every process of this stack (after a crash too), undo platform
         mounts. Returns the PIDs that had to be ended here."""
+        self._lock()
         found = self.leftovers()
         if found:
             procs.terminate(found, grace=3.0)
         self.state["sessions"] = []
         self.state["pids"] = {}
         self.state["parts"] = []
-        if os.path.isdir(self.paths.host):
-            self._save_state()
+        self.state["milters"] = {}
+        self.state["applied"] = {}
+        self._save_state()
         self.platform.teardown()
+        if unlock:
+            self._unlock()
         return found
 
     # ---- status ------------------------------------------------------------
