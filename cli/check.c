@@ -2,12 +2,15 @@
  * the plugins and the milter would and reports the first error of each
  * as "FILE:LINE:COL: reason" on stderr.  Quiet on success, as a
  * validator in a packaging hook or CI step should be; -v prints one
- * summary line per valid file. */
+ * summary line per valid file.  A valid file may still get a warning on
+ * stderr ("FILE:LINE: warning: ..."; the exit status stays 0): a Redis
+ * password in a file others can read. */
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mailpolicy/policy.h"
 #include "cli.h"
@@ -40,6 +43,24 @@ static void print_summary(const char *path, const struct mp_policy *policy)
 	putchar('\n');
 }
 
+/* Warnings about a file that loads: a secret where others can read it.
+   Every Dovecot mail process reads the policy file, so it is usually
+   world-readable; a Redis password belongs in redis_password_file. */
+static void warn_secrets(const char *path, const struct mp_policy *policy)
+{
+	const struct mp_milter_settings *m = mp_policy_milter(policy);
+	struct stat st;
+
+	if (m->redis_password == NULL || stat(path, &st) < 0 ||
+	    (st.st_mode & S_IROTH) == 0)
+		return;
+	fprintf(stderr, "%s:%u: warning: rate_store carries a Redis password, "
+		"and the file is readable by others (mode %04o); put it in "
+		"redis_password_file, readable by the milter only\n", path,
+		m->origin[MP_MILTER_RATE_STORE].line,
+		(unsigned int)(st.st_mode & 07777));
+}
+
 /* Returns true when path loads. */
 static bool check_one(const char *path, bool verbose)
 {
@@ -50,6 +71,7 @@ static bool check_one(const char *path, bool verbose)
 		fprintf(stderr, "%s\n", error.text);
 		return false;
 	}
+	warn_secrets(path, policy);
 	if (verbose)
 		print_summary(path, policy);
 	mp_policy_unref(&policy);

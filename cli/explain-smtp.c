@@ -95,6 +95,8 @@ static int print_listener_value(FILE *out, const struct mp_listener *l,
 			key == MP_LISTENER_RATE_CLIENT_IP ? &l->rate_client_ip :
 			&l->rate_sender;
 		return print_rate(out, rate);
+	case MP_LISTENER_RATE_CLIENT_IPV6_PREFIX:
+		return fprintf(out, "%u", l->rate_client_ipv6_prefix);
 	case MP_LISTENER_KEY_COUNT:
 		break;
 	}
@@ -176,9 +178,19 @@ static int print_milter_value(FILE *out, const struct mp_milter_settings *m,
 	case MP_MILTER_RATE_STORE:
 		if (m->rate_store_url == NULL)
 			return 0;
+		if (m->redis_password != NULL)
+			*note_r = "password hidden";
 		return print_word(out, m->rate_store_url);
 	case MP_MILTER_RATE_STORE_FAILURE:
 		return fprintf(out, "%s", mp_verdict_name(m->rate_store_failure));
+	case MP_MILTER_REDIS_PASSWORD_FILE:
+		if (m->redis_password_file == NULL) {
+			*note_r = m->redis_password != NULL ?
+				"not set: password in rate_store" :
+				"not set: no Redis AUTH";
+			return 0;
+		}
+		return print_word(out, m->redis_password_file);
 	case MP_MILTER_KEY_COUNT:
 		break;
 	}

@@ -1,7 +1,7 @@
 /* explain-user.c: the per-user sections of `mailpolicy explain`:
  * pop3_retention and folder_quota, each value with the block (default,
- * domain, user) it came from, as the plugins would see them for the user
- * before any userdb override. */
+ * domain, user) it came from, or "override" for a --userdb field, as the
+ * plugins see them for the user. */
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,15 +17,15 @@ static void print_header(FILE *out, const char *section, const char *user)
 	print_word(out, user);
 }
 
-void explain_retention(FILE *out, const struct mp_policy *policy,
-		       const char *user)
+void explain_retention(FILE *out, const struct mp_user_policy *up)
 {
+	const char *user = mp_user_policy_user(up);
 	struct mp_retention r;
 	const char *note;
 	bool applies;
 	int width = 0, len, k;
 
-	applies = mp_policy_retention(policy, user, &r);
+	applies = mp_user_policy_retention(up, &r);
 	for (k = 0; k < MP_RETENTION_KEY_COUNT; k++)
 		print_widen(&width, mp_retention_key_name(k));
 
@@ -106,19 +106,18 @@ static void print_rule_values(FILE *out, const struct mp_folder_rule *rule)
 	}
 }
 
-void explain_folder_rules(FILE *out, const struct mp_policy *policy,
-			  const char *user)
+void explain_folder_rules(FILE *out, const struct mp_user_policy *up)
 {
 	struct mp_folder_rule rule;
 	size_t i, count;
 
-	print_header(out, "folder_quota", user);
+	print_header(out, "folder_quota", mp_user_policy_user(up));
 	fputs(":\n", out);
-	count = mp_policy_folder_rule_count(policy, user);
+	count = mp_user_policy_folder_rule_count(up);
 	if (count == 0)
 		fputs("  # no folder_quota rule applies\n", out);
 	for (i = 0; i < count; i++) {
-		if (!mp_policy_folder_rule(policy, user, i, &rule))
+		if (!mp_user_policy_folder_rule(up, i, &rule))
 			break;
 		fputs("  folder ", out);
 		print_word(out, rule.pattern);
@@ -142,23 +141,23 @@ static void print_quota_root(FILE *out, const char *folder, size_t len)
 	putc('"', out);
 }
 
-int explain_folder(FILE *out, const struct mp_policy *policy,
-		   const char *user, const char *folder, char separator)
+int explain_folder(FILE *out, const struct mp_user_policy *up,
+		   const char *folder, char separator)
 {
 	struct mp_folder_match stack_matches[8], *matches = stack_matches;
 	size_t i, count;
 
-	count = mp_policy_folder_match(policy, user, folder, separator,
-				       matches, N_ELEMENTS(stack_matches));
+	count = mp_user_policy_folder_match(up, folder, separator, matches,
+					    N_ELEMENTS(stack_matches));
 	if (count > N_ELEMENTS(stack_matches)) {
 		matches = calloc(count, sizeof(*matches));
 		if (matches == NULL)
 			return -1;
-		count = mp_policy_folder_match(policy, user, folder, separator,
-					       matches, count);
+		count = mp_user_policy_folder_match(up, folder, separator,
+						    matches, count);
 	}
 
-	print_header(out, "folder_quota", user);
+	print_header(out, "folder_quota", mp_user_policy_user(up));
 	fputs(", folder ", out);
 	print_word(out, folder);
 	fputs(":\n", out);

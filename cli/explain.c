@@ -13,9 +13,14 @@
 #include "cli.h"
 #include "explain.h"
 
+#define EXPLAIN_MAX_USERDB 64
+
 struct explain_args {
 	const char *path;
 	const char *user;
+	/* --userdb FIELD=VALUE, as the plugins read them */
+	const char *userdb[EXPLAIN_MAX_USERDB];
+	size_t userdb_count;
 	const char *folder;
 	char separator;
 	const char *listener;
@@ -33,6 +38,7 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 		{ "listener", required_argument, NULL, 'l' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "milter", no_argument, NULL, 'm' },
+		{ "userdb", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -43,7 +49,7 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 	memset(args_r, 0, sizeof(*args_r));
 	args_r->separator = '/';
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:f:s:l:p:mh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:f:s:l:p:md:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			if (optarg[0] == '\0')
@@ -75,6 +81,13 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 		case 'm':
 			args_r->want_milter = true;
 			break;
+		case 'd':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				return cli_usage_error("explain: --userdb takes FIELD=VALUE, not '%s'", optarg);
+			if (args_r->userdb_count == EXPLAIN_MAX_USERDB)
+				return cli_usage_error("explain: at most %d --userdb fields", EXPLAIN_MAX_USERDB);
+			args_r->userdb[args_r->userdb_count++] = optarg;
+			break;
 		case 'h':
 			cli_usage(stdout);
 			return -1;
@@ -88,27 +101,69 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 		return cli_usage_error("explain: one FILE only, got '%s' too", argv[optind + 1]);
 	args_r->path = argv[optind];
 	if (args_r->user == NULL) {
-		if (args_r->folder != NULL || separator_set)
-			return cli_usage_error("explain: --folder and --separator need --user");
+		if (args_r->folder != NULL || separator_set ||
+		    args_r->userdb_count > 0)
+			return cli_usage_error("explain: --folder, --separator and --userdb need --user");
 		if (!args_r->want_listener && !args_r->want_milter)
 			return cli_usage_error("explain: --user ADDR is required (unless only --listener, --port or --milter is asked for)");
 	}
 	return 0;
 }
 
-static int explain(const struct explain_args *args,
-		   const struct mp_policy *policy)
+/* The user's policy with the --userdb fields applied as the plugins
+   apply them: a field that is not ours, or refused, is said on stderr
+   and ignored. */
+static struct mp_user_policy *user_policy(const struct explain_args *args,
+					  struct mp_policy *policy)
 {
+	struct mp_user_policy *up;
+	const char *error, *eq;
+	char field[128];
+	size_t i, len;
+	int ret;
+
+	if (mp_user_policy_new(NULL, policy, args->user, &up) < 0)
+		return NULL;
+	for (i = 0; i < args->userdb_count; i++) {
+		eq = strchr(args->userdb[i], '=');
+		len = (size_t)(eq - args->userdb[i]);
+		if (len >= sizeof(field))
+			len = sizeof(field) - 1;
+		memcpy(field, args->userdb[i], len);
+		field[len] = '\0';
+		ret = mp_user_policy_set_field(up, field, eq + 1, &error);
+		if (ret < 0)
+			fprintf(stderr, "mailpolicy: userdb field %s ignored: "
+				"%s\n", field, error);
+		else if (ret == 0)
+			fprintf(stderr, "mailpolicy: userdb field %s: not a "
+				"mailpolicy field, or empty (ignored)\n", field);
+	}
+	return up;
+}
+
+static int explain(const struct explain_args *args, struct mp_policy *policy)
+{
+	struct mp_user_policy *up;
 	FILE *out = stdout;
 	bool first = true;
+	int ret = 0;
 
 	if (args->user != NULL) {
-		explain_retention(out, policy, args->user);
+		up = user_policy(args, policy);
+		if (up == NULL) {
+			fprintf(stderr, "mailpolicy: out of memory\n");
+			return CLI_EXIT_FAIL;
+		}
+		explain_retention(out, up);
 		fputc('\n', out);
 		if (args->folder == NULL)
-			explain_folder_rules(out, policy, args->user);
-		else if (explain_folder(out, policy, args->user, args->folder,
-					args->separator) < 0) {
+			explain_folder_rules(out, up);
+		else
+			ret = explain_folder(out, up, args->folder,
+					     args->separator);
+		mp_user_policy_free(&up);
+		if (ret < 0) {
 			fprintf(stderr, "mailpolicy: out of memory\n");
 			return CLI_EXIT_FAIL;
 		}

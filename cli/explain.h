@@ -10,17 +10,17 @@
 
 #include "mailpolicy/policy.h"
 
-/* "pop3_retention for USER:" and the four keys. */
-void explain_retention(FILE *out, const struct mp_policy *policy,
-		       const char *user);
-/* "folder_quota for USER:" and every merged rule of the user. */
-void explain_folder_rules(FILE *out, const struct mp_policy *policy,
-			  const char *user);
+/* "pop3_retention for USER:" and the four keys, as the plugins see them
+   for the user (file blocks and userdb overrides). */
+void explain_retention(FILE *out, const struct mp_user_policy *user_policy);
+/* "folder_quota for USER:" and every rule of the user, the file's merged
+   rules then those the overrides add. */
+void explain_folder_rules(FILE *out, const struct mp_user_policy *user_policy);
 /* "folder_quota for USER, folder NAME:" and the rules governing folder,
    each under its quota root, deepest root first.  Returns 0, or -1
    (printing nothing) when out of memory. */
-int explain_folder(FILE *out, const struct mp_policy *policy,
-		   const char *user, const char *folder, char separator);
+int explain_folder(FILE *out, const struct mp_user_policy *user_policy,
+		   const char *folder, char separator);
 /* The listener a session gets with {daemon_name} name (may be NULL) on
    port (0 = unknown), or the "no listener ..." line. */
 void explain_listener(FILE *out, const struct mp_policy *policy,

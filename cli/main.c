@@ -14,7 +14,8 @@ void cli_usage(FILE *out)
 {
 	fputs("Usage: mailpolicy check [-v] FILE...\n"
 	      "       mailpolicy explain FILE --user ADDR [--folder NAME] [--separator C]\n"
-	      "                          [--listener NAME] [--port N] [--milter]\n"
+	      "                          [--userdb FIELD=VALUE]... [--listener NAME]\n"
+	      "                          [--port N] [--milter]\n"
 	      "       mailpolicy explain FILE (--listener NAME | --port N | --milter)...\n"
 	      "       mailpolicy --help | --version\n", out);
 }
@@ -35,6 +36,9 @@ static void help(void)
 	      "  -u, --user ADDR     the user: pop3_retention and folder_quota\n"
 	      "  -f, --folder NAME   only the folder_quota rules governing this folder\n"
 	      "  -s, --separator C   mailbox hierarchy separator (default /)\n"
+	      "  -d, --userdb FIELD=VALUE\n"
+	      "                      a userdb override, as the plugins read it\n"
+	      "                      (pop3_retention_*, folder_quota_rule*)\n"
 	      "  -l, --listener NAME the listener a session with {daemon_name} NAME gets\n"
 	      "  -p, --port N        ... or, failing the name, one on port N\n"
 	      "  -m, --milter        the milter settings\n"

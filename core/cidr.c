@@ -261,3 +261,19 @@ void mp_addr_format(const struct mp_addr *addr, char *buf, size_t size)
 		snprintf(text, sizeof(text), "?");
 	snprintf(buf, size, "%s", text);
 }
+
+void mp_addr_truncate(const struct mp_addr *addr, unsigned int prefix,
+		      struct mp_addr *network_r)
+{
+	unsigned int bits = addr->family == 4 ? 32 : 128, i;
+
+	*network_r = *addr;
+	if (prefix >= bits)
+		return;
+	for (i = prefix / 8; i < bits / 8; i++) {
+		if (i == prefix / 8 && prefix % 8 != 0)
+			network_r->bytes[i] &= (uint8_t)(0xff << (8 - prefix % 8));
+		else
+			network_r->bytes[i] = 0;
+	}
+}

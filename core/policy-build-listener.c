@@ -11,8 +11,16 @@
  *     sender_map and the reverse, and auth = forbid with any of
  *     sender = login/login_domain/map, auth_mechanisms or rate_login;
  *   - sender_map must be an absolute path (the milter changes
- *     directory when it daemonizes);
- *   - SASL mechanism names are compared in upper case (RFC 4422). */
+ *     directory when it daemonizes), and the map loads with the policy
+ *     (policy-sender.c);
+ *   - rate_client_ipv6_prefix needs rate_client_ip, as sender_map needs
+ *     sender = map: a key that would do nothing is an error;
+ *   - the list keys (ports, auth_mechanisms, allowed_clients) take
+ *     `file:/PATH` words, whose files' words stand in their place
+ *     (policy-listfile.c); a list that comes out empty is an error, so
+ *     an empty file cannot open a listener to every client;
+ *   - SASL mechanism names are compared in upper case (RFC 4422), at
+ *     most 64 of them. */
 
 #include <stdio.h>
 #include <string.h>
@@ -20,32 +28,19 @@
 #include "policy-private.h"
 
 #define SASL_MECH_MAX_LEN 20		/* RFC 4422 3.1 */
+#define SASL_MECH_MAX_COUNT 64
+#define IPV6_PREFIX_DEFAULT 64
 
 _Static_assert(MP_LISTENER_KEY_COUNT <= 16, "see struct policy_build_keys");
 
-void policy_listener_builtin(struct mp_listener *listener)
+static void policy_listener_builtin(struct mp_listener *listener)
 {
 	memset(listener, 0, sizeof(*listener));
 	listener->auth = MP_OPTIONAL;
 	listener->tls = MP_OPTIONAL;
 	listener->min_tls = MP_TLS_ANY;
 	listener->sender = MP_SENDER_ANY;
-}
-
-static struct mp_listener *
-listener_by_label(const struct mp_policy *policy, const char *label,
-		  size_t len, uint64_t hash)
-{
-	struct mp_listener *listener;
-	size_t pos = 0;
-
-	while ((listener = policy_htable_next(&policy->labels, hash,
-					      &pos)) != NULL) {
-		if (strlen(listener->label) == len &&
-		    memcmp(listener->label, label, len) == 0)
-			return listener;
-	}
-	return NULL;
+	listener->rate_client_ipv6_prefix = IPV6_PREFIX_DEFAULT;
 }
 
 int policy_build_listener_open(struct mp_policy *policy,
@@ -54,6 +49,7 @@ int policy_build_listener_open(struct mp_policy *policy,
 			       struct mp_listener **listener_r)
 {
 	struct mp_listener *listener, **array;
+	struct policy_listener *own;
 	uint64_t hash;
 	char buf[80];
 
@@ -61,17 +57,18 @@ int policy_build_listener_open(struct mp_policy *policy,
 		return policy_error(ctx, label->line, label->col,
 				    "empty listener label");
 	}
-	hash = mp_siphash13_fold(policy->hash_key, label->str, label->len,
-			   label->len);
-	listener = listener_by_label(policy, label->str, label->len, hash);
+	listener = policy_listener_by_label(policy, label->str, label->len);
 	if (listener != NULL) {
 		return policy_error(ctx, label->line, label->col,
 				    "duplicate listener %s (first at line %u)",
 				    policy_shown(label, buf), listener->line);
 	}
-	listener = policy_arena_alloc(&policy->arena, sizeof(*listener));
-	if (listener == NULL)
+	hash = mp_siphash13_fold(policy->hash_key, label->str, label->len,
+				 label->len);
+	own = policy_arena_alloc(&policy->arena, sizeof(*own));
+	if (own == NULL)
 		return policy_error_oom(ctx);
+	listener = &own->pub;
 	policy_listener_builtin(listener);
 	listener->label = policy_arena_strndup(&policy->arena, label->str,
 					       label->len);
@@ -122,21 +119,22 @@ static int assign_ports(struct mp_policy *policy, struct policy_errctx *ctx,
 	const struct mp_listener *owner;
 	const char *error;
 	uint16_t *ports, port;
+	uint8_t own[65536 / 8];
 	char buf[200], clip[80];
-	size_t i, j;
+	size_t i;
 
 	ports = policy_arena_alloc(&policy->arena, count * sizeof(*ports));
 	if (ports == NULL)
 		return policy_error_oom(ctx);
+	memset(own, 0, sizeof(own));
 	for (i = 0; i < count; i++) {
 		if (mp_units_parse_port(values[i].str, &port, &error) < 0)
 			return policy_word_error(ctx, key, &values[i], error);
-		for (j = 0; j < i; j++) {
-			if (ports[j] == port) {
-				return policy_word_error(ctx, key, &values[i],
-						  "listed twice");
-			}
+		if ((own[port / 8] & (1u << (port % 8))) != 0) {
+			return policy_word_error(ctx, key, &values[i],
+						 "listed twice");
 		}
+		own[port / 8] |= (uint8_t)(1u << (port % 8));
 		if ((bitmap[port / 8] & (1u << (port % 8))) != 0) {
 			owner = port_owner(policy, port);
 			snprintf(buf, sizeof(buf),
@@ -166,6 +164,10 @@ static int assign_mechanisms(struct mp_policy *policy,
 	char *mech;
 	size_t i, j;
 
+	if (count > SASL_MECH_MAX_COUNT) {
+		return policy_word_error(ctx, key, &values[SASL_MECH_MAX_COUNT],
+					 "too many mechanisms (limit 64)");
+	}
 	mechs = policy_arena_alloc(&policy->arena, count * sizeof(*mechs));
 	if (mechs == NULL)
 		return policy_error_oom(ctx);
@@ -226,6 +228,30 @@ static int assign_clients(struct mp_policy *policy, struct policy_errctx *ctx,
 	return 0;
 }
 
+/* A list key: its words, with list files expanded. */
+static int assign_list(struct mp_policy *policy, struct policy_errctx *ctx,
+		       struct mp_listener *listener, uint8_t *port_bitmap,
+		       enum mp_listener_key k, const struct policy_token *key,
+		       const struct policy_token *values, size_t count)
+{
+	struct policy_list list;
+	int ret;
+
+	if (policy_list_expand(policy, ctx, key, values, count, &list) < 0)
+		return -1;
+	if (k == MP_LISTENER_PORTS)
+		ret = assign_ports(policy, ctx, listener, port_bitmap, key,
+				   list.words, list.count);
+	else if (k == MP_LISTENER_AUTH_MECHANISMS)
+		ret = assign_mechanisms(policy, ctx, listener, key, list.words,
+					list.count);
+	else
+		ret = assign_clients(policy, ctx, listener, key, list.words,
+				     list.count);
+	policy_list_free(policy->env, &list);
+	return ret;
+}
+
 int policy_build_listener_assign(struct mp_policy *policy,
 				 struct policy_errctx *ctx,
 				 struct mp_listener *listener,
@@ -247,8 +273,10 @@ int policy_build_listener_assign(struct mp_policy *policy,
 		return -1;
 	switch ((enum mp_listener_key)k) {
 	case MP_LISTENER_PORTS:
-		if (assign_ports(policy, ctx, listener, port_bitmap, key,
-				 values, count) < 0)
+	case MP_LISTENER_AUTH_MECHANISMS:
+	case MP_LISTENER_ALLOWED_CLIENTS:
+		if (assign_list(policy, ctx, listener, port_bitmap, k, key,
+				values, count) < 0)
 			return -1;
 		break;
 	case MP_LISTENER_AUTH:
@@ -275,11 +303,6 @@ int policy_build_listener_assign(struct mp_policy *policy,
 						    &error) < 0)
 			return policy_word_error(ctx, key, &values[0], error);
 		break;
-	case MP_LISTENER_AUTH_MECHANISMS:
-		if (assign_mechanisms(policy, ctx, listener, key, values,
-				      count) < 0)
-			return -1;
-		break;
 	case MP_LISTENER_SENDER:
 		if (policy_choice_value(ctx, key, values, count, &policy_choice_sender,
 			   &value) < 0)
@@ -287,18 +310,14 @@ int policy_build_listener_assign(struct mp_policy *policy,
 		listener->sender = value;
 		break;
 	case MP_LISTENER_SENDER_MAP:
-		if (policy_one_value(ctx, key, values, count) < 0 ||
-		    policy_absolute_path(ctx, key, &values[0]) < 0)
+		/* loaded when the block closes, once the keys agree */
+		if (policy_one_value(ctx, key, values, count) < 0)
 			return -1;
-		listener->sender_map = policy_arena_strndup(&policy->arena,
-							    values[0].str,
-							    values[0].len);
+		listener->sender_map = policy_include_path(policy, ctx, key,
+							   &values[0],
+							   values[0].str,
+							   values[0].len);
 		if (listener->sender_map == NULL)
-			return policy_error_oom(ctx);
-		break;
-	case MP_LISTENER_ALLOWED_CLIENTS:
-		if (assign_clients(policy, ctx, listener, key, values,
-				   count) < 0)
 			return -1;
 		break;
 	case MP_LISTENER_MAX_RECIPIENTS:
@@ -327,6 +346,15 @@ int policy_build_listener_assign(struct mp_policy *policy,
 		if (mp_units_parse_rate(values[0].str, rate, &error) < 0)
 			return policy_word_error(ctx, key, &values[0], error);
 		break;
+	case MP_LISTENER_RATE_CLIENT_IPV6_PREFIX:
+		if (policy_one_value(ctx, key, values, count) < 0)
+			return -1;
+		if (mp_units_parse_uint(values[0].str, 1, 128, &number,
+					&error) < 0)
+			return policy_word_error(ctx, key, &values[0],
+						 "a prefix length is 1 to 128");
+		listener->rate_client_ipv6_prefix = (unsigned int)number;
+		break;
 	case MP_LISTENER_KEY_COUNT:
 		return -1;
 	}
@@ -336,8 +364,13 @@ int policy_build_listener_assign(struct mp_policy *policy,
 	return 0;
 }
 
-int policy_build_listener_close(struct policy_errctx *ctx,
-				const struct mp_listener *listener,
+static int check_forbid(struct policy_errctx *ctx,
+			const struct mp_listener *listener,
+			const struct policy_build_keys *keys);
+
+int policy_build_listener_close(struct mp_policy *policy,
+				struct policy_errctx *ctx,
+				struct mp_listener *listener,
 				const struct policy_build_keys *keys)
 {
 	const unsigned int *line = keys->line, *col = keys->col;
@@ -354,8 +387,42 @@ int policy_build_listener_close(struct policy_errctx *ctx,
 				    col[MP_LISTENER_SENDER_MAP],
 				    "sender_map is only used with sender = map");
 	}
-	if (listener->auth != MP_FORBID)
-		return 0;
+	if (line[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] != 0 &&
+	    listener->rate_client_ip.count == 0) {
+		return policy_error(ctx,
+				    line[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX],
+				    col[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX],
+				    "rate_client_ipv6_prefix is only used with "
+				    "rate_client_ip");
+	}
+	if (listener->auth == MP_FORBID)
+		return check_forbid(ctx, listener, keys);
+	if (listener->sender == MP_SENDER_MAP) {
+		/* the key's own token is gone with its line: messages
+		   about the map's words need only its name */
+		struct policy_token key = {
+			.type = POLICY_TOKEN_WORD,
+			.str = mp_listener_key_name(MP_LISTENER_SENDER_MAP),
+		};
+
+		key.len = strlen(key.str);
+		if (policy_sender_map_load(policy, ctx, &key,
+					   listener->sender_map,
+					   keys->line[MP_LISTENER_SENDER_MAP],
+					   &((struct policy_listener *)
+					     listener)->sender_map) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* auth = forbid: no login, so nothing that needs one. */
+static int check_forbid(struct policy_errctx *ctx,
+			const struct mp_listener *listener,
+			const struct policy_build_keys *keys)
+{
+	const unsigned int *line = keys->line, *col = keys->col;
+
 	if (listener->sender != MP_SENDER_ANY) {
 		return policy_error(ctx, line[MP_LISTENER_SENDER],
 				    col[MP_LISTENER_SENDER],

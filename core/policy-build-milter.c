@@ -5,20 +5,27 @@
  *     (unix:/PATH, local:/PATH, /PATH, inet:PORT[@HOST],
  *     inet6:PORT[@HOST]);
  *   - audit_header is an RFC 5322 field name, or "" for none;
- *   - hmac_key_file must be an absolute path;
- *   - rate_store is "memory" or redis://HOST[:PORT][/DB], PORT
- *     defaulting to 6379 and DB to 0; HOST may be [IPv6]; nothing else
- *     (no user, password, query or trailing slash);
+ *   - hmac_key_file and redis_password_file must be absolute paths;
+ *   - rate_store is "memory", redis://[:PASSWORD@]HOST[:PORT][/DB]
+ *     (PORT defaulting to 6379 and DB to 0; HOST may be [IPv6]) or
+ *     unix://[:PASSWORD@]/PATH[?db=DB] for a Unix socket; no user name,
+ *     no other query, no trailing slash.  In a password '%' starts an
+ *     escape (%40 for '@', %25 for '%'), as in any URL.  The password
+ *     is given once: in the URL or in redis_password_file;
+ *   - every HOST goes through the one host check of host.c;
  *   - rate_store_failure cannot be reject: a store that does not answer
  *     is never a reason to refuse mail for good. */
 
 #include <stdio.h>
 #include <string.h>
 
+#include "host.h"
 #include "policy-private.h"
 
 #define REDIS_DEFAULT_PORT 6379
 #define REDIS_MAX_DB 2147483647u
+#define UNIX_PATH_MAX 107		/* sun_path holds 108 with the NUL */
+#define URL_HIDDEN_PASSWORD "****"
 
 _Static_assert(MP_MILTER_KEY_COUNT <= 16, "see struct policy_build_keys");
 
@@ -40,6 +47,25 @@ void policy_milter_builtin(struct mp_milter_settings *milter)
 static bool starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A host of a socket or URL: a name or an address of the kinds allowed;
+   with brackets_ipv6 "[IPv6]" too (URLs write an IPv6 host so). */
+static const char *check_host(const char *s, size_t len, unsigned int allowed,
+			      bool brackets_ipv6)
+{
+	const char *error;
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		if (mp_host_check(s + 1, len - 2,
+				  brackets_ipv6 ? MP_HOST_IPV6 : allowed,
+				  &error) < 0)
+			return error;
+		return NULL;
+	}
+	if (mp_host_check(s, len, allowed, &error) < 0)
+		return error;
+	return NULL;
 }
 
 /* libmilter's smfi_setconn() syntax. */
@@ -71,9 +97,15 @@ static const char *check_socket(const char *s)
 	port_buf[len] = '\0';
 	if (mp_units_parse_port(port_buf, &number, &error) < 0)
 		return error;
-	if (at != NULL && at[1] == '\0')
+	if (at == NULL)
+		return NULL;
+	if (at[1] == '\0')
 		return "missing host after '@'";
-	return NULL;
+	if (starts_with(s, "inet6:"))
+		return check_host(at + 1, strlen(at + 1),
+				  MP_HOST_NAME | MP_HOST_IPV6, true);
+	return check_host(at + 1, strlen(at + 1), MP_HOST_NAME | MP_HOST_IPV4,
+			  false);
 }
 
 /* RFC 5322 field name: printable ASCII but ':'; "" = no header. */
@@ -92,81 +124,248 @@ static const char *check_header_name(const char *s, size_t len)
 	return NULL;
 }
 
-static bool host_char(unsigned char c)
+static int hex_value(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
-/* "memory" or redis://HOST[:PORT][/DB]. */
-static const char *parse_rate_store(struct mp_policy *policy, const char *s,
-				    struct mp_milter_settings *m, bool *oom_r)
-{
-	const char *p, *host, *end, *error;
-	char num[16];
-	size_t host_len, len;
-	uint64_t db;
+/* What a rate_store value says, before it goes into the settings. */
+struct store_url {
+	enum mp_rate_store_kind kind;
+	const char *host;		/* into the value; NULL for a socket */
+	size_t host_len;
+	const char *socket;		/* into the value */
+	size_t socket_len;
+	uint16_t port;
+	unsigned int db;
+	char password[MP_POLICY_MAX_LINE];	/* decoded */
+	size_t password_len;
+	bool has_password;
+	size_t password_at, password_end;	/* in the value, as written */
+};
 
-	*oom_r = false;
-	if (strcmp(s, "memory") == 0) {
-		m->rate_store = MP_RATE_STORE_MEMORY;
-		m->redis_host = NULL;
+/* The ":PASSWORD@" at p, percent-decoded; *p moves past the '@'. */
+static const char *parse_userinfo(const char *s, const char **p,
+				  struct store_url *url)
+{
+	const char *at = strchr(*p, '@'), *q;
+	int hi, lo;
+
+	if (at == NULL)
 		return NULL;
+	if (**p != ':') {
+		return "user names are not supported (Redis AUTH takes a "
+			"password: redis://:PASSWORD@HOST)";
 	}
-	if (!starts_with(s, "redis://"))
-		return "unknown store (use memory or redis://HOST:PORT/DB)";
-	p = s + strlen("redis://");
-	if (*p == '[') {
-		host = ++p;
-		while (*p != ']' && *p != '\0') {
-			if (!((*p >= '0' && *p <= '9') ||
-			      (*p >= 'a' && *p <= 'f') ||
-			      (*p >= 'A' && *p <= 'F') || *p == ':' ||
-			      *p == '.'))
-				return "invalid IPv6 address in brackets";
-			p++;
+	url->password_at = (size_t)(*p + 1 - s);
+	url->password_end = (size_t)(at - s);
+	for (q = *p + 1; q < at; q++) {
+		unsigned char c = (unsigned char)*q;
+
+		if (c == '%') {
+			hi = hex_value(q[1]);
+			lo = hi < 0 ? -1 : hex_value(q[2]);
+			if (lo < 0)
+				return "invalid %-escape in the password "
+					"(%XX, e.g. %40 for '@')";
+			c = (unsigned char)(hi * 16 + lo);
+			if (c == 0)
+				return "NUL byte in the password";
+			q += 2;
+		} else if (c == ' ' || c == '/' || c == '?' || c == '[' ||
+			   c == ']' || c == '#') {
+			return "escape '/', '?', '#', '[', ']' and spaces in the "
+				"password as %XX";
 		}
-		if (*p != ']')
-			return "missing ']' after the IPv6 address";
-		host_len = (size_t)(p - host);
-		p++;
-	} else {
-		host = p;
-		while (host_char((unsigned char)*p))
-			p++;
-		host_len = (size_t)(p - host);
+		url->password[url->password_len++] = (char)c;
 	}
-	if (host_len == 0)
+	if (url->password_len == 0)
+		return "empty password (leave out ':@' for none)";
+	url->has_password = true;
+	*p = at + 1;
+	return NULL;
+}
+
+/* Decimal digits s[0..len) in [0, max]. */
+static const char *parse_number(const char *s, size_t len, uint64_t max,
+				const char *what, uint64_t *value_r)
+{
+	char num[16];
+	const char *error;
+
+	if (len == 0 || len >= sizeof(num))
+		return what;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (mp_units_parse_uint(num, 0, max, value_r, &error) < 0)
+		return error;
+	return NULL;
+}
+
+/* redis://[:PASSWORD@]HOST[:PORT][/DB] */
+static const char *parse_redis_tcp(const char *s, const char *p,
+				   struct store_url *url)
+{
+	const char *error, *end;
+	uint64_t number;
+
+	if ((error = parse_userinfo(s, &p, url)) != NULL)
+		return error;
+	url->host = p;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL)
+			return "missing ']' after the IPv6 address";
+		p = end + 1;
+	} else {
+		p += strcspn(p, ":/");
+		if (*p == ':' && memchr(p + 1, ':', strcspn(p + 1, "/")) != NULL)
+			return "write an IPv6 host in brackets "
+				"(redis://[ADDR]:PORT/DB)";
+	}
+	url->host_len = (size_t)(p - url->host);
+	if (url->host_len == 0)
 		return "missing host (use redis://HOST:PORT/DB)";
-	m->redis_port = REDIS_DEFAULT_PORT;
-	m->redis_db = 0;
+	if ((error = check_host(url->host, url->host_len,
+				MP_HOST_NAME | MP_HOST_IPV4, true)) != NULL)
+		return error;
+	if (url->host[0] == '[') {
+		url->host++;
+		url->host_len -= 2;
+	}
 	if (*p == ':') {
+		char port[8];
+		size_t len;
+
 		end = p + 1 + strcspn(p + 1, "/");
 		len = (size_t)(end - p - 1);
-		if (len == 0 || len >= sizeof(num))
+		if (len == 0 || len >= sizeof(port))
 			return "invalid port (use redis://HOST:PORT/DB)";
-		memcpy(num, p + 1, len);
-		num[len] = '\0';
-		if (mp_units_parse_port(num, &m->redis_port, &error) < 0)
+		memcpy(port, p + 1, len);
+		port[len] = '\0';
+		if (mp_units_parse_port(port, &url->port, &error) < 0)
 			return error;
 		p = end;
 	}
 	if (*p == '/') {
-		len = strlen(p + 1);
-		if (len == 0 || len >= sizeof(num))
-			return "invalid database number (use redis://HOST:PORT/DB)";
-		memcpy(num, p + 1, len + 1);
-		if (mp_units_parse_uint(num, 0, REDIS_MAX_DB, &db, &error) < 0)
+		error = parse_number(p + 1, strlen(p + 1), REDIS_MAX_DB,
+				     "invalid database number (use "
+				     "redis://HOST:PORT/DB)", &number);
+		if (error != NULL)
 			return error;
-		m->redis_db = (unsigned int)db;
-		p += 1 + len;
+		url->db = (unsigned int)number;
+		p += strlen(p);
 	}
 	if (*p != '\0')
 		return "unexpected characters after the host (use "
 			"redis://HOST:PORT/DB)";
-	m->rate_store = MP_RATE_STORE_REDIS;
-	m->redis_host = policy_arena_strndup(&policy->arena, host, host_len);
-	if (m->redis_host == NULL) {
+	url->kind = MP_RATE_STORE_REDIS;
+	return NULL;
+}
+
+/* unix://[:PASSWORD@]/PATH[?db=DB] */
+static const char *parse_redis_unix(const char *s, const char *p,
+				    struct store_url *url)
+{
+	const char *error, *query;
+	uint64_t number;
+
+	if ((error = parse_userinfo(s, &p, url)) != NULL)
+		return error;
+	if (*p != '/')
+		return "needs an absolute socket path (unix:///PATH)";
+	query = strchr(p, '?');
+	url->socket = p;
+	url->socket_len = query == NULL ? strlen(p) : (size_t)(query - p);
+	if (url->socket_len == 1)
+		return "missing socket path (unix:///PATH)";
+	if (url->socket_len > UNIX_PATH_MAX)
+		return "socket path longer than 107 bytes";
+	if (query != NULL) {
+		if (!starts_with(query, "?db="))
+			return "unknown query (only ?db=DB)";
+		error = parse_number(query + 4, strlen(query + 4),
+				     REDIS_MAX_DB, "invalid database number "
+				     "(use ?db=DB)", &number);
+		if (error != NULL)
+			return error;
+		url->db = (unsigned int)number;
+	}
+	url->kind = MP_RATE_STORE_REDIS;
+	return NULL;
+}
+
+/* The value as written, but the password as URL_HIDDEN_PASSWORD: what
+   explain prints and what a host may log. */
+static const char *url_shown(struct mp_policy *policy, const char *s,
+			     const struct store_url *url)
+{
+	size_t len = strlen(s), hidden = strlen(URL_HIDDEN_PASSWORD);
+	char *copy;
+
+	if (!url->has_password)
+		return policy_arena_strndup(&policy->arena, s, len);
+	copy = policy_arena_alloc(&policy->arena, len + hidden + 1);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, s, url->password_at);
+	memcpy(copy + url->password_at, URL_HIDDEN_PASSWORD, hidden);
+	strcpy(copy + url->password_at + hidden, s + url->password_end);
+	return copy;
+}
+
+/* "memory", redis://... or unix://...; fills m, or returns why not
+   (*oom_r for "out of memory"). */
+static const char *parse_rate_store(struct mp_policy *policy, const char *s,
+				    struct mp_milter_settings *m, bool *oom_r)
+{
+	struct store_url url;
+	const char *error;
+
+	*oom_r = false;
+	memset(&url, 0, sizeof(url));
+	url.kind = MP_RATE_STORE_MEMORY;
+	url.port = REDIS_DEFAULT_PORT;
+	if (strcmp(s, "memory") == 0)
+		error = NULL;
+	else if (starts_with(s, "redis://"))
+		error = parse_redis_tcp(s, s + strlen("redis://"), &url);
+	else if (starts_with(s, "unix://"))
+		error = parse_redis_unix(s, s + strlen("unix://"), &url);
+	else
+		error = "unknown store (use memory, redis://HOST:PORT/DB or "
+			"unix:///PATH)";
+	if (error != NULL)
+		return error;
+
+	m->rate_store = url.kind;
+	m->redis_port = url.port;
+	m->redis_db = url.db;
+	m->redis_host = NULL;
+	m->redis_socket = NULL;
+	m->redis_password = NULL;
+	if (url.host != NULL)
+		m->redis_host = policy_arena_strndup(&policy->arena, url.host,
+						     url.host_len);
+	if (url.socket != NULL)
+		m->redis_socket = policy_arena_strndup(&policy->arena,
+						       url.socket,
+						       url.socket_len);
+	if (url.has_password)
+		m->redis_password = policy_arena_strndup(&policy->arena,
+							 url.password,
+							 url.password_len);
+	m->rate_store_url = url_shown(policy, s, &url);
+	if ((url.host != NULL && m->redis_host == NULL) ||
+	    (url.socket != NULL && m->redis_socket == NULL) ||
+	    (url.has_password && m->redis_password == NULL) ||
+	    m->rate_store_url == NULL) {
 		*oom_r = true;
 		return "out of memory";
 	}
@@ -232,7 +431,12 @@ int policy_build_milter_assign(struct mp_policy *policy,
 			return policy_error_oom(ctx);
 		if (error != NULL)
 			return policy_word_error(ctx, key, &values[0], error);
-		string = &m->rate_store_url;
+		break;
+	case MP_MILTER_REDIS_PASSWORD_FILE:
+		if (policy_one_value(ctx, key, values, count) < 0 ||
+		    policy_absolute_path(ctx, key, &values[0]) < 0)
+			return -1;
+		string = &m->redis_password_file;
 		break;
 	case MP_MILTER_RATE_STORE_FAILURE:
 		if (policy_choice_value(ctx, key, values, count,
@@ -252,5 +456,30 @@ int policy_build_milter_assign(struct mp_policy *policy,
 	m->origin[k].scope = MP_ORIGIN_DEFAULT;
 	m->origin[k].selector = NULL;
 	m->origin[k].line = key->line;
+	return 0;
+}
+
+int policy_build_milter_close(struct policy_errctx *ctx,
+			      const struct mp_policy *policy,
+			      const struct policy_build_keys *keys)
+{
+	const struct mp_milter_settings *m = &policy->milter;
+	const unsigned int *line = keys->line, *col = keys->col;
+
+	if (line[MP_MILTER_REDIS_PASSWORD_FILE] == 0)
+		return 0;
+	if (m->rate_store != MP_RATE_STORE_REDIS) {
+		return policy_error(ctx, line[MP_MILTER_REDIS_PASSWORD_FILE],
+				    col[MP_MILTER_REDIS_PASSWORD_FILE],
+				    "redis_password_file is only used with a "
+				    "redis rate_store");
+	}
+	if (m->redis_password != NULL) {
+		return policy_error(ctx, line[MP_MILTER_REDIS_PASSWORD_FILE],
+				    col[MP_MILTER_REDIS_PASSWORD_FILE],
+				    "the rate_store URL has a password "
+				    "already (give it once; a file only the "
+				    "milter reads is the safer place)");
+	}
 	return 0;
 }

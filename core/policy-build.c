@@ -109,7 +109,7 @@ static int parse_selector(struct policy_build *build,
 	struct policy_errctx *ctx = build->ctx;
 	enum mp_origin_scope kind;
 	const char *error;
-	char buf[80], norm[MP_POLICY_MAX_LINE];
+	char buf[80], norm[MP_POLICY_MAX_LINE], hint[320];
 	bool in_domain;
 	size_t i, at;
 
@@ -145,17 +145,26 @@ static int parse_selector(struct policy_build *build,
 		if (policy_check_domain(args[1].str, args[1].len, &error) < 0) {
 			return policy_error(ctx, args[1].line, args[1].col,
 					    "invalid domain %s: %s",
-					    policy_shown(&args[1], buf), error);
+					    policy_shown(&args[1], buf),
+					    policy_domain_error(args[1].str,
+						args[1].len, error, hint,
+						sizeof(hint)));
 		}
 		at = 0;
 	} else {
 		if (policy_check_user(args[1].str, args[1].len, &error,
 				      &in_domain) < 0) {
+			const char *d = strrchr(args[1].str, '@');
+
 			return policy_error(ctx, args[1].line, args[1].col,
 					    "invalid user %s: %s%s",
 					    policy_shown(&args[1], buf),
 					    in_domain ? "domain part: " : "",
-					    error);
+					    in_domain && d != NULL ?
+					    policy_domain_error(d + 1,
+						args[1].len - (size_t)(d + 1 -
+						args[1].str), error, hint,
+						sizeof(hint)) : error);
 		}
 		at = args[1].len;
 		for (i = 0; i < args[1].len; i++) {
@@ -318,11 +327,12 @@ static int open_folder(struct policy_build *build,
 	struct policy_scope *scope = build->scope;
 	const struct policy_pattern *pattern = NULL;
 	struct policy_folder_set *rule;
-	char buf[80];
+	char buf[80], hint[128];
 
 	if (count == 0) {
 		return policy_error(ctx, name->line, name->col + name->raw_len,
-				    "missing pattern after \"folder\"");
+				    "missing pattern after \"folder\"%s",
+				    policy_comment_hint(ctx, name->line, hint));
 	}
 	if (count > 1) {
 		return policy_error(ctx, args[1].line, args[1].col,
@@ -530,8 +540,13 @@ int policy_build_close(struct policy_build *build, unsigned int depth,
 {
 	(void)brace;
 	if (depth == 0 && build->open[0] == POLICY_SECTION_LISTENER) {
-		return policy_build_listener_close(build->ctx, build->listener,
+		return policy_build_listener_close(build->policy, build->ctx,
+						   build->listener,
 						   &build->keys);
+	}
+	if (depth == 0 && build->open[0] == POLICY_SECTION_MILTER) {
+		return policy_build_milter_close(build->ctx, build->policy,
+						 &build->keys);
 	}
 	/* Leaving a folder block: the keys seen so far belonged to it. */
 	memset(&build->keys, 0, sizeof(build->keys));

@@ -58,6 +58,26 @@ int policy_error_file(struct policy_errctx *ctx, const char *fmt, ...)
 	return -1;
 }
 
+void policy_error_note(struct policy_errctx *ctx, const char *name,
+		       unsigned int line)
+{
+	struct mp_error *error = ctx->error;
+	size_t len = strlen(error->text);
+
+	snprintf(error->text + len, sizeof(error->text) - len,
+		 " (named at %s:%u)", name, line);
+}
+
+const char *policy_comment_hint(const struct policy_errctx *ctx,
+				unsigned int line, char buf[128])
+{
+	if (ctx->comment_line == 0 || ctx->comment_line != line)
+		return "";
+	snprintf(buf, 128, " ('#' at column %u starts a comment: quote a "
+		 "name that begins with '#')", ctx->comment_col);
+	return buf;
+}
+
 int policy_error_oom(struct policy_errctx *ctx)
 {
 	return policy_error_file(ctx, "out of memory");
@@ -100,13 +120,38 @@ const char *policy_shown(const struct policy_token *token, char buf[80])
 	return policy_quote(token->str, token->len, buf);
 }
 
+/* The context for messages about token: the policy file's, or one
+   naming the list file the token comes from. */
+static struct policy_errctx *token_ctx(struct policy_errctx *ctx,
+				       const struct policy_token *token,
+				       struct policy_errctx *file_ctx)
+{
+	if (token->file == NULL)
+		return ctx;
+	file_ctx->name = token->file;
+	file_ctx->error = ctx->error;
+	return file_ctx;
+}
+
+/* After an error about a word of a list file: where the policy names
+   the file. */
+static void note_named(struct policy_errctx *ctx,
+		       const struct policy_token *token)
+{
+	if (token->file != NULL && token->named_line != 0)
+		policy_error_note(ctx, ctx->name, token->named_line);
+}
+
 int policy_word_error(struct policy_errctx *ctx, const struct policy_token *key,
 		      const struct policy_token *word, const char *error)
 {
+	struct policy_errctx file_ctx;
 	char buf[80];
 
-	return policy_error(ctx, word->line, word->col, "%s %s: %s", key->str,
-			    policy_shown(word, buf), error);
+	policy_error(token_ctx(ctx, word, &file_ctx), word->line, word->col,
+		     "%s %s: %s", key->str, policy_shown(word, buf), error);
+	note_named(ctx, word);
+	return -1;
 }
 
 int policy_one_value(struct policy_errctx *ctx, const struct policy_token *key,
@@ -174,14 +219,21 @@ int policy_value_error(struct policy_errctx *ctx,
 		       const struct policy_token *values, size_t count,
 		       size_t bad, const char *error)
 {
-	char buf[80];
+	struct policy_errctx file_ctx;
+	char buf[80], hint[128];
 
 	if (bad < count) {
-		return policy_error(ctx, values[bad].line, values[bad].col,
-				    "%s %s: %s", key->str,
-				    policy_shown(&values[bad], buf), error);
+		policy_error(token_ctx(ctx, &values[bad], &file_ctx),
+			     values[bad].line, values[bad].col, "%s %s: %s",
+			     key->str, policy_shown(&values[bad], buf), error);
+		note_named(ctx, &values[bad]);
+		return -1;
 	}
-	return policy_error(ctx, values[count - 1].line,
-			    values[count - 1].col + values[count - 1].raw_len,
-			    "%s: %s", key->str, error);
+	policy_error(token_ctx(ctx, &values[count - 1], &file_ctx),
+		     values[count - 1].line,
+		     values[count - 1].col + values[count - 1].raw_len,
+		     "%s: %s%s", key->str, error,
+		     policy_comment_hint(ctx, values[count - 1].line, hint));
+	note_named(ctx, &values[count - 1]);
+	return -1;
 }

@@ -66,8 +66,10 @@ static int grow(const struct mp_env *env, void **buf, size_t *cap,
 	return 0;
 }
 
-int policy_files_add(struct policy_files *files, const char *path,
-		     const struct stat *st, int error)
+/* Records path (absolute) with the identity in *st, or with error when
+   st is NULL.  Returns 0, or -1 when out of memory. */
+static int policy_files_add(struct policy_files *files, const char *path,
+			    const struct stat *st, int error)
 {
 	const struct mp_env *env = files->env;
 	struct policy_file_state *state;

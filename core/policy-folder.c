@@ -77,7 +77,7 @@ const struct policy_pattern *policy_pattern_find(const struct mp_policy *policy,
    without running their wildcard: the name starts with the pattern's
    bytes before its first wildcard (under the separator rule; the first
    five in any case when they spell INBOX, as the matcher folds them). */
-static bool prefix_may_match(const struct policy_pattern *pattern,
+static inline bool prefix_may_match(const struct policy_pattern *pattern,
 			     const char *folder, size_t len, char separator)
 {
 	size_t skip = 0;
@@ -89,12 +89,17 @@ static bool prefix_may_match(const struct policy_pattern *pattern,
 			return false;
 		skip = INBOX_LEN;
 	}
+	/* '/' and no hierarchy: every byte is itself (the common case, and
+	   the one lookups must not pay a call for) */
+	if (separator == '/' || separator == '\0')
+		return memcmp(pattern->str + skip, folder + skip,
+			      pattern->prefix_len - skip) == 0;
 	return mp_wildcard_literal_equal(pattern->str + skip, folder + skip,
 					 pattern->prefix_len - skip, separator);
 }
 
 /* Whether rule a beats rule b for the same root. */
-static bool rule_beats(const struct policy_folder_rule *const *rules,
+static inline bool rule_beats(const struct policy_folder_rule *const *rules,
 		       size_t a, size_t b)
 {
 	const struct policy_pattern *pa = rules[a]->pattern;
@@ -107,10 +112,12 @@ static bool rule_beats(const struct policy_folder_rule *const *rules,
 	return a < b;
 }
 
-size_t policy_folder_match(const struct policy_folder_rule *const *rules,
-			   size_t rule_count, const char *folder,
-			   char separator, struct mp_folder_match *matches,
-			   size_t max)
+/* The matcher, inlined into its two callers below: a lookup does not
+   pay a call for sharing it. */
+static inline __attribute__((always_inline)) size_t
+folder_match(const struct policy_folder_rule *const *rules, size_t rule_count,
+	     const char *folder, char separator,
+	     struct mp_folder_match *matches, size_t max)
 {
 	struct candidate {
 		size_t root_len;
@@ -163,4 +170,23 @@ size_t policy_folder_match(const struct policy_folder_rule *const *rules,
 		matches[i].root_len = cands[i].root_len;
 	}
 	return count;
+}
+
+size_t policy_folder_match(const struct policy_folder_rule *const *rules,
+			   size_t rule_count, const char *folder,
+			   char separator, struct mp_folder_match *matches,
+			   size_t max)
+{
+	return folder_match(rules, rule_count, folder, separator, matches,
+			    max);
+}
+
+size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
+			      const char *folder, char separator,
+			      struct mp_folder_match *matches, size_t max)
+{
+	const struct policy_scope *scope = policy_resolve(policy, user);
+
+	return folder_match(scope->merged, scope->merged_count, folder,
+			    separator, matches, max);
 }

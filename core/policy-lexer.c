@@ -121,6 +121,11 @@ static int lexer_error(struct policy_lexer *lexer, size_t offset,
 static int lexer_control_error(struct policy_lexer *lexer, size_t offset,
 			       unsigned char c)
 {
+	if (c == '\r') {
+		return lexer_error(lexer, offset, "carriage return inside a "
+				   "line (lines end in LF, or CR LF; convert "
+				   "a file with CR line endings)");
+	}
 	return policy_error(lexer->ctx, lexer->line, (unsigned int)offset + 1,
 			    "control character 0x%02x not allowed "
 			    "(quote names, and use spaces, not tabs, "
@@ -134,6 +139,7 @@ lexer_push(struct policy_lexer *lexer, enum policy_token_type type,
 	struct policy_token *token = &lexer->tokens[lexer->token_count++];
 
 	token->type = type;
+	token->file = NULL;
 	token->line = lexer->line;
 	token->col = (unsigned int)offset + 1;
 	token->raw_len = (unsigned int)raw_len;
@@ -247,6 +253,15 @@ static int lexer_tokenize(struct policy_lexer *lexer, const char *line,
 			pos++;
 			break;
 		case BYTE_COMMENT:
+			if (pos > 0 && byte_class[(unsigned char)line[pos - 1]] ==
+			    BYTE_WORD) {
+				return lexer_error(lexer, pos, "'#' inside a "
+						   "word (quote the word, or "
+						   "put a blank before a "
+						   "comment)");
+			}
+			lexer->ctx->comment_line = lexer->line;
+			lexer->ctx->comment_col = (unsigned int)pos + 1;
 			return 0;
 		case BYTE_EQUALS:
 			lexer_push(lexer, POLICY_TOKEN_EQUALS, pos, 1)->str = "=";

@@ -113,14 +113,35 @@ bool mp_policy_folder_rule(const struct mp_policy *policy, const char *user,
 	return true;
 }
 
-size_t mp_policy_folder_match(const struct mp_policy *policy, const char *user,
-			      const char *folder, char separator,
-			      struct mp_folder_match *matches, size_t max)
+struct mp_listener *policy_listener_by_label(const struct mp_policy *policy,
+					     const char *label, size_t len)
 {
-	const struct policy_scope *scope = policy_resolve(policy, user);
+	struct mp_listener *listener;
+	uint64_t hash;
+	size_t pos = 0;
 
-	return policy_folder_match(scope->merged, scope->merged_count, folder,
-				   separator, matches, max);
+	if (policy->labels.count == 0)
+		return NULL;
+	hash = mp_siphash13_fold(policy->hash_key, label, len, len);
+	while ((listener = policy_htable_next(&policy->labels, hash,
+					      &pos)) != NULL) {
+		if (strlen(listener->label) == len &&
+		    memcmp(listener->label, label, len) == 0)
+			return listener;
+	}
+	return NULL;
+}
+
+const struct policy_listener *
+policy_listener_of(const struct mp_policy *policy,
+		   const struct mp_listener *listener)
+{
+	if (listener == NULL ||
+	    policy_listener_by_label(policy, listener->label,
+				     strlen(listener->label)) != listener)
+		return NULL;
+	/* every listener of a policy is the pub of a policy_listener */
+	return (const struct policy_listener *)listener;
 }
 
 const struct mp_listener *
@@ -128,18 +149,13 @@ mp_policy_listener_find(const struct mp_policy *policy,
 			const char *daemon_name, uint16_t port)
 {
 	const struct mp_listener *listener;
-	size_t len, pos = 0, lo, hi, mid;
-	uint64_t hash;
+	size_t lo, hi, mid;
 
-	if (daemon_name != NULL && daemon_name[0] != '\0' &&
-	    policy->labels.count > 0) {
-		len = strlen(daemon_name);
-		hash = mp_siphash13_fold(policy->hash_key, daemon_name, len, len);
-		while ((listener = policy_htable_next(&policy->labels, hash,
-						      &pos)) != NULL) {
-			if (strcmp(listener->label, daemon_name) == 0)
-				return listener;
-		}
+	if (daemon_name != NULL && daemon_name[0] != '\0') {
+		listener = policy_listener_by_label(policy, daemon_name,
+						    strlen(daemon_name));
+		if (listener != NULL)
+			return listener;
 	}
 	if (port == 0)
 		return NULL;

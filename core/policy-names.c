@@ -56,6 +56,7 @@ static const char *const listener_key_names[] = {
 	[MP_LISTENER_MAX_MESSAGE_SIZE] = "max_message_size",
 	[MP_LISTENER_RATE_LOGIN] = "rate_login",
 	[MP_LISTENER_RATE_CLIENT_IP] = "rate_client_ip",
+	[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] = "rate_client_ipv6_prefix",
 	[MP_LISTENER_RATE_SENDER] = "rate_sender",
 };
 
@@ -67,6 +68,7 @@ static const char *const milter_key_names[] = {
 	[MP_MILTER_HMAC_KEY_FILE] = "hmac_key_file",
 	[MP_MILTER_RATE_STORE] = "rate_store",
 	[MP_MILTER_RATE_STORE_FAILURE] = "rate_store_failure",
+	[MP_MILTER_REDIS_PASSWORD_FILE] = "redis_password_file",
 };
 
 static const char *const dele_action_names[] = {
@@ -259,16 +261,6 @@ const struct policy_choice policy_choice_store_failure = {
 	(1u << MP_VERDICT_ACCEPT) | (1u << MP_VERDICT_TEMPFAIL),
 	"unknown value (use accept or tempfail)"
 };
-
-const char *policy_choice_hint(const struct policy_choice *choice,
-			       unsigned int value)
-{
-	if (choice == &policy_choice_dele && value == MP_DELE_DEFER)
-		return "DURATION";
-	if (choice == &policy_choice_retrieve && value == MP_RETRIEVE_MOVE)
-		return "MAILBOX";
-	return NULL;
-}
 
 int policy_name_lookup(const char *(*name)(unsigned int value),
 		       unsigned int count, const char *s, size_t len)

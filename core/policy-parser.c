@@ -55,7 +55,7 @@ static int parse_open(struct policy_build *build, struct policy_errctx *ctx,
 		      const struct policy_token *t, size_t n,
 		      struct parser_block *stack, unsigned int *depth)
 {
-	char shown[80];
+	char shown[80], hint[128];
 	size_t i;
 
 	for (i = 0; i < n - 1; i++) {
@@ -70,9 +70,15 @@ static int parse_open(struct policy_build *build, struct policy_errctx *ctx,
 					    "'='" : "'}'");
 		}
 	}
-	if (n == 1 || t[0].type != POLICY_TOKEN_WORD) {
+	if (n == 1) {
 		return policy_error(ctx, t[0].line, t[0].col,
-				    "missing block name before '{'");
+				    "missing block name before '{'%s",
+				    policy_comment_hint(ctx, t[0].line, hint));
+	}
+	if (t[0].type != POLICY_TOKEN_WORD) {
+		return policy_error(ctx, t[0].line, t[0].col,
+				    "a block name cannot be a quoted string "
+				    "(%s)", token_shown(&t[0], shown));
 	}
 	if (check_plain(ctx, t + 1, n - 2, "in a block header") < 0)
 		return -1;
@@ -93,7 +99,7 @@ static int parse_line(struct policy_build *build, struct policy_errctx *ctx,
 		      const struct policy_token *t, size_t n,
 		      struct parser_block *stack, unsigned int *depth)
 {
-	char shown[80];
+	char shown[80], hint[128];
 	size_t i;
 
 	if (t[0].type == POLICY_TOKEN_RBRACE) {
@@ -132,7 +138,9 @@ static int parse_line(struct policy_build *build, struct policy_errctx *ctx,
 		if (n == 2) {
 			return policy_error(ctx, t[1].line, t[1].col + 1,
 					    "missing value after '=' (use \"\" "
-					    "for an empty one)");
+					    "for an empty one)%s",
+					    policy_comment_hint(ctx, t[1].line,
+								hint));
 		}
 		if (check_plain(ctx, t + 2, n - 2, "in a value") < 0)
 			return -1;
@@ -140,15 +148,18 @@ static int parse_line(struct policy_build *build, struct policy_errctx *ctx,
 	}
 	if (n == 1) {
 		return policy_error(ctx, t[0].line, t[0].col + t[0].raw_len,
-				    "missing '=' or '{' after %s",
-				    token_shown(&t[0], shown));
+				    "missing '=' or '{' after %s%s",
+				    token_shown(&t[0], shown),
+				    policy_comment_hint(ctx, t[0].line, hint));
 	}
 	if (t[0].type == POLICY_TOKEN_WORD &&
 	    policy_name_lookup(policy_section_name_u, POLICY_SECTION_COUNT,
 			       t[0].str, t[0].len) >= 0) {
 		return policy_error(ctx, t[n - 1].line,
 				    t[n - 1].col + t[n - 1].raw_len,
-				    "missing '{' at the end of the line");
+				    "missing '{' at the end of the line%s",
+				    policy_comment_hint(ctx, t[n - 1].line,
+							hint));
 	}
 	return policy_error(ctx, t[1].line, t[1].col,
 			    "missing '=' after %s", token_shown(&t[0], shown));

@@ -54,7 +54,16 @@
 struct policy_errctx {
 	const char *name;		/* file name for messages */
 	struct mp_error *error;
+	/* Where the lexer saw a comment start on the line it returned
+	   last (0 = none): a "missing ..." error on that line says that
+	   '#' began a comment, the likely cause (`folder #Public {`). */
+	unsigned int comment_line, comment_col;
 };
+
+/* " ('#' at column N starts a comment: ...)" when a comment started
+   on line, else "". */
+const char *policy_comment_hint(const struct policy_errctx *ctx,
+				unsigned int line, char buf[128]);
 
 /* "NAME:LINE:COL: reason"; returns -1. */
 int policy_error(struct policy_errctx *ctx, unsigned int line,
@@ -63,6 +72,10 @@ int policy_error(struct policy_errctx *ctx, unsigned int line,
 /* "NAME: reason" (not about a place); returns -1. */
 int policy_error_file(struct policy_errctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends " (named at NAME:LINE)" to the error: where the policy file
+   names an included file whose own error it is. */
+void policy_error_note(struct policy_errctx *ctx, const char *name,
+		       unsigned int line);
 /* "NAME: out of memory"; returns -1. */
 int policy_error_oom(struct policy_errctx *ctx);
 
@@ -117,10 +130,6 @@ struct policy_files {
 
 void policy_files_init(struct policy_files *files, const struct mp_env *env);
 void policy_files_free(struct policy_files *files);
-/* Records path (absolute) with the identity in *st, or with error when
-   st is NULL.  Returns 0, or -1 when out of memory. */
-int policy_files_add(struct policy_files *files, const char *path,
-		     const struct stat *st, int error);
 /* True when any file now differs from its record (see
    mp_policy_is_stale()). */
 bool policy_files_changed(const struct policy_file_state *items,
@@ -181,6 +190,10 @@ enum policy_token_type {
 
 struct policy_token {
 	enum policy_token_type type;
+	/* The file the token is from, for messages: NULL for the policy
+	   file, the path of a list file (`file:PATH`) otherwise. */
+	const char *file;
+	unsigned int named_line;	/* where the policy names that file */
 	unsigned int line, col;	/* 1-based; col in bytes */
 	unsigned int raw_len;	/* bytes in the file, quotes included */
 	size_t len;		/* of str */
@@ -200,6 +213,56 @@ void policy_lexer_free(const struct mp_env *env, struct policy_lexer **lexer);
    error (reported). */
 int policy_lexer_next(struct policy_lexer *lexer,
 		      const struct policy_token **tokens_r, size_t *count_r);
+
+/* The path of a file the policy includes, word[0..len), made absolute:
+   as is when it starts with '/', else against policy->dir (or the
+   current directory for a string).  An arena copy, or NULL with the
+   error reported at word. */
+const char *policy_include_path(struct mp_policy *policy,
+				struct policy_errctx *ctx,
+				const struct policy_token *key,
+				const struct policy_token *word,
+				const char *path, size_t len);
+
+/* ---- word files: list files and sender maps (policy-listfile.c) ---- */
+
+/* A file of words: blanks separate them, a '#' at the start of a word
+   starts a comment to the end of the line, one word per line or many.
+   Lines end in LF (a CR before it is dropped), hold at most
+   MP_POLICY_MAX_LINE bytes, no NUL or other control byte, valid UTF-8. */
+struct policy_wordfile {
+	char *buf;			/* the file, words NUL-terminated in it */
+	struct policy_token *words;	/* file = the path */
+	size_t count;
+};
+
+#define POLICY_LIST_FILE_PREFIX "file:"
+
+/* Reads path (absolute; recorded in files) into wf.  Returns 0, or -1
+   with "PATH:LINE:COL: reason" or "PATH: reason" reported through ctx
+   (whose name stays the policy file's). */
+int policy_wordfile_read(const struct mp_env *env, struct policy_errctx *ctx,
+			 const char *path, struct policy_files *files,
+			 struct policy_wordfile *wf);
+void policy_wordfile_free(const struct mp_env *env, struct policy_wordfile *wf);
+
+/* The words of a list value with every `file:PATH` word replaced by the
+   words of that file, in order; *words_r is values itself when there is
+   no file word, else an array from env (free with env->free) whose
+   words point into *files_r (free with policy_wordfile_free on each,
+   then env->free).  Returns 0, or -1 (reported). */
+struct policy_list {
+	const struct policy_token *words;
+	size_t count;
+	struct policy_token *owned;	/* words when expanded */
+	struct policy_wordfile *files;
+	size_t file_count;
+};
+int policy_list_expand(struct mp_policy *policy, struct policy_errctx *ctx,
+		       const struct policy_token *key,
+		       const struct policy_token *values, size_t count,
+		       struct policy_list *list);
+void policy_list_free(const struct mp_env *env, struct policy_list *list);
 
 /* ---- names ---- */
 
@@ -232,9 +295,6 @@ extern const struct policy_choice policy_choice_sender;
 extern const struct policy_choice policy_choice_unknown_listener;
 extern const struct policy_choice policy_choice_mode;
 extern const struct policy_choice policy_choice_store_failure;
-/* Words that take an argument, for the error strings above. */
-const char *policy_choice_hint(const struct policy_choice *choice,
-			       unsigned int value);
 
 /* The index i < count with name(i) == s[0..len), or -1. */
 int policy_name_lookup(const char *(*name)(unsigned int value),
@@ -272,10 +332,19 @@ int policy_parse_choice(const struct policy_choice *choice,
 			const struct policy_token *word, unsigned int *value_r,
 			const char **error_r);
 
-/* Selector names.  A domain: dot-separated labels of letters, digits,
-   '-', '_' or non-ASCII UTF-8, 1-63 bytes each, 253 in all, no leading
-   or trailing '-' in a label. */
+/* Selector names.  A domain: dot-separated labels of ASCII letters,
+   digits, '-' or '_', 1-63 bytes each, 253 in all, no leading or
+   trailing '-' in a label.  Non-ASCII is refused with
+   POLICY_DOMAIN_NOT_ASCII (the A-label is what hosts compare; see
+   policy_domain_error() for the suggestion). */
+extern const char policy_domain_not_ascii[];
+#define POLICY_DOMAIN_NOT_ASCII policy_domain_not_ascii
 int policy_check_domain(const char *s, size_t len, const char **error_r);
+/* The message for a domain[0..len) that failed policy_check_domain()
+   with error: error itself, or for a non-ASCII one the A-label to write
+   when it can be told for sure. */
+const char *policy_domain_error(const char *domain, size_t len,
+				const char *error, char *buf, size_t size);
 /* A user: "LOCAL@DOMAIN" (split at the last '@', LOCAL non-empty,
    DOMAIN as above) or a plain login without '@'; no spaces.
    *in_domain_r tells whether the error is about the domain part. */
@@ -348,6 +417,13 @@ struct policy_scope {
 	struct policy_scope *next;	/* in file order, per kind */
 };
 
+/* A listener as the policy keeps it: hosts get &pub. */
+struct policy_sender_map;
+struct policy_listener {
+	struct mp_listener pub;
+	const struct policy_sender_map *sender_map;	/* sender = map */
+};
+
 struct policy_port {
 	uint16_t port;
 	const struct mp_listener *listener;
@@ -364,6 +440,10 @@ struct mp_policy {
 	/* Every file the load read (the policy file first, when loaded
 	   from a file), for staleness; env-allocated. */
 	struct policy_files files;
+	/* Where relative paths of included files start: the directory of
+	   the policy file (absolute), or NULL for a string (then the
+	   current directory at load time). */
+	const char *dir;
 
 	bool has_retention, has_folder_quota, has_listeners, has_milter;
 	uint64_t hash_key[2];
@@ -373,6 +453,7 @@ struct mp_policy {
 	struct policy_scope *domain_list, **domain_tail;
 	struct policy_scope *user_list, **user_tail;
 
+	struct policy_sender_map *sender_maps;	/* loaded, by path */
 	struct mp_listener **listeners;	/* file order */
 	size_t listener_count, listener_cap;
 	struct policy_htable labels;
@@ -383,10 +464,28 @@ struct mp_policy {
 	struct mp_milter_settings milter;
 };
 
+/* The listener labelled label[0..len), or NULL (one lookup shared by
+   the builder's duplicate check and mp_policy_listener_find()). */
+struct mp_listener *policy_listener_by_label(const struct mp_policy *policy,
+					     const char *label, size_t len);
+/* The policy's own record of listener, or NULL when listener is not one
+   of policy's. */
+const struct policy_listener *
+policy_listener_of(const struct mp_policy *policy,
+		   const struct mp_listener *listener);
+
+/* policy-sender.c: the sender map at path (absolute), loaded once per
+   policy (a second listener naming it shares it); line is where the
+   policy names it.  Errors in the map are "PATH:LINE:COL: KEY "WORD":
+   reason (named at NAME:LINE)".  Returns 0 or -1 (reported). */
+int policy_sender_map_load(struct mp_policy *policy, struct policy_errctx *ctx,
+			   const struct policy_token *key, const char *path,
+			   unsigned int line,
+			   const struct policy_sender_map **map_r);
+
 /* Built-in values. */
 void policy_retention_builtin(struct mp_retention *retention);
 void policy_folder_rule_builtin(struct mp_folder_rule *rule);
-void policy_listener_builtin(struct mp_listener *listener);
 void policy_milter_builtin(struct mp_milter_settings *milter);
 
 /* Scope lookups shared by build, compile and lookup. */
@@ -499,9 +598,14 @@ int policy_build_listener_assign(struct mp_policy *policy,
 				 const struct policy_token *key,
 				 const struct policy_token *values,
 				 size_t count);
-int policy_build_listener_close(struct policy_errctx *ctx,
-				const struct mp_listener *listener,
+int policy_build_listener_close(struct mp_policy *policy,
+				struct policy_errctx *ctx,
+				struct mp_listener *listener,
 				const struct policy_build_keys *keys);
+/* Checks across the milter block's keys when it closes. */
+int policy_build_milter_close(struct policy_errctx *ctx,
+			      const struct mp_policy *policy,
+			      const struct policy_build_keys *keys);
 int policy_build_milter_assign(struct mp_policy *policy,
 			       struct policy_errctx *ctx,
 			       struct policy_build_keys *keys,

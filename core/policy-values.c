@@ -9,8 +9,10 @@
  * keep_after_retrieval = 0 is allowed (expunge at the end of the
  * session that retrieved).  `defer 0` is not: that is `expunge`. */
 
+#include <stdio.h>
 #include <string.h>
 
+#include "idna.h"
 #include "policy-private.h"
 #include "utf8.h"
 
@@ -90,6 +92,7 @@ static int parse_dele(struct mp_retention *r, const struct policy_token *w,
 		}
 	} else if (n < 2) {
 		*error_r = "needs a duration (e.g. defer 7d)";
+		*bad_r = n;	/* missing: after the last word */
 		return -1;
 	} else if (n > 2) {
 		*error_r = "unexpected extra value";
@@ -134,6 +137,7 @@ static int parse_retrieve(struct mp_retention *r, const struct policy_token *w,
 		}
 	} else if (n < 2) {
 		*error_r = "needs a mailbox (e.g. move Archive/POP)";
+		*bad_r = n;	/* missing: after the last word */
 		return -1;
 	} else if (n > 2) {
 		*error_r = "unexpected extra value (quote a mailbox name "
@@ -326,10 +330,13 @@ int mp_folder_rule_set(struct mp_folder_rule *rule, const char *key,
 	return 0;
 }
 
+const char policy_domain_not_ascii[] =
+	"not ASCII: write its A-label (xn--..., as idn2(1) prints it)";
+
 static bool domain_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
+		(c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 int policy_check_domain(const char *s, size_t len, const char **error_r)
@@ -346,6 +353,12 @@ int policy_check_domain(const char *s, size_t len, const char **error_r)
 	}
 	for (i = 0; i <= len; i++) {
 		if (i < len && s[i] != '.') {
+			if ((unsigned char)s[i] >= 0x80) {
+				/* A U-label never matches: Dovecot and
+				   Postfix hand over A-labels. */
+				*error_r = POLICY_DOMAIN_NOT_ASCII;
+				return -1;
+			}
 			if (!domain_char((unsigned char)s[i])) {
 				*error_r = "invalid character (use letters, "
 					"digits, '-', '_' and '.')";
@@ -368,6 +381,19 @@ int policy_check_domain(const char *s, size_t len, const char **error_r)
 		start = i + 1;
 	}
 	return 0;
+}
+
+const char *policy_domain_error(const char *domain, size_t len,
+				const char *error, char *buf, size_t size)
+{
+	char suggestion[256];
+
+	if (error != POLICY_DOMAIN_NOT_ASCII ||
+	    mp_idna_suggest(domain, len, suggestion, sizeof(suggestion)) < 0)
+		return error;
+	snprintf(buf, size, "not ASCII: write its A-label, %s (check with "
+		 "idn2(1))", suggestion);
+	return buf;
 }
 
 int policy_check_user(const char *s, size_t len, const char **error_r,

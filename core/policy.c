@@ -9,7 +9,9 @@
  * mp_policy_is_stale() compares against what was actually loaded. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy-private.h"
 
@@ -55,7 +57,7 @@ static struct mp_policy *policy_new(const struct mp_env *env, const char *name)
    policy file itself); the policy takes them over, and on failure they
    go back to the caller, with whatever the load read, in *files. */
 static int policy_load(const struct mp_env *env, const char *name,
-		       const char *data, size_t size,
+		       const char *path, const char *data, size_t size,
 		       struct policy_files *files,
 		       struct mp_policy **policy_r, struct mp_error *error_r)
 {
@@ -74,6 +76,18 @@ static int policy_load(const struct mp_env *env, const char *name,
 	if (policy == NULL)
 		return policy_error_oom(&ctx);
 	policy_files_move(&policy->files, files);
+	if (path != NULL) {
+		/* the directory of an absolute path: up to its last '/' */
+		size_t dir_len = (size_t)(strrchr(path, '/') - path);
+
+		policy->dir = policy_arena_strndup(&policy->arena, path,
+						   dir_len);
+		if (policy->dir == NULL) {
+			policy_files_move(files, &policy->files);
+			policy_free(policy);
+			return policy_error_oom(&ctx);
+		}
+	}
 	lexer = policy_lexer_new(env, &ctx, data, size);
 	if (lexer != NULL)
 		build = policy_build_new(policy, &ctx);
@@ -103,8 +117,8 @@ int mp_policy_load_string(const struct mp_env *env, const char *name,
 		error_r = &dummy;
 	memset(error_r, 0, sizeof(*error_r));
 	policy_files_init(&files, env);
-	ret = policy_load(env, name != NULL ? name : "(string)", data, size,
-			  &files, policy_r, error_r);
+	ret = policy_load(env, name != NULL ? name : "(string)", NULL, data,
+			  size, &files, policy_r, error_r);
 	policy_files_free(&files);
 	return ret;
 }
@@ -122,7 +136,8 @@ int policy_load_path(const struct mp_env *env, const char *path,
 	if (policy_read_file(env, &ctx, path, MP_POLICY_MAX_FILE_SIZE, files,
 			     &buf, &size) < 0)
 		return -1;
-	ret = policy_load(env, name, buf, size, files, policy_r, error_r);
+	ret = policy_load(env, name, path, buf, size, files, policy_r,
+			  error_r);
 	env->free(env->ctx, buf);
 	return ret;
 }
@@ -204,4 +219,48 @@ bool mp_policy_has_listeners(const struct mp_policy *policy)
 bool mp_policy_has_milter(const struct mp_policy *policy)
 {
 	return policy->has_milter;
+}
+
+const char *policy_include_path(struct mp_policy *policy,
+				struct policy_errctx *ctx,
+				const struct policy_token *key,
+				const struct policy_token *word,
+				const char *path, size_t len)
+{
+	const char *dir = policy->dir;
+	char *cwd = NULL, *copy;
+	size_t dir_len;
+
+	if (len == 0) {
+		policy_word_error(ctx, key, word, "empty path");
+		return NULL;
+	}
+	if (path[0] == '/') {
+		copy = policy_arena_strndup(&policy->arena, path, len);
+		if (copy == NULL)
+			policy_error_oom(ctx);
+		return copy;
+	}
+	if (dir == NULL) {
+		cwd = getcwd(NULL, 0);
+		if (cwd == NULL) {
+			policy_word_error(ctx, key, word, "a relative path, "
+					  "but the current directory is "
+					  "unknown");
+			return NULL;
+		}
+		dir = cwd;
+	}
+	dir_len = strlen(dir);
+	copy = policy_arena_alloc(&policy->arena, dir_len + 1 + len + 1);
+	if (copy == NULL) {
+		free(cwd);
+		policy_error_oom(ctx);
+		return NULL;
+	}
+	memcpy(copy, dir, dir_len);
+	copy[dir_len] = '/';
+	memcpy(copy + dir_len + 1, path, len);
+	free(cwd);
+	return copy;
 }

@@ -229,6 +229,12 @@ int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
 	enum units_error error;
 	uint64_t count, window;
 
+	/* What mp_units_format_rate() prints for no limit reads back. */
+	if (strcmp(str, "unlimited") == 0) {
+		rate_r->count = 0;
+		rate_r->window_secs = 0;
+		return 0;
+	}
 	slash = strchr(str, '/');
 	if (slash == NULL) {
 		*error_r = str[0] == '\0' ? "invalid rate: empty value" :
@@ -244,6 +250,11 @@ int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
 		error = UNITS_OUT_OF_RANGE;
 	if (error != UNITS_OK)
 		return units_fail(rate_count_messages, error, error_r);
+	if (count > MP_UNITS_RATE_MAX_COUNT) {
+		*error_r = "invalid rate: count above 2^53 = 9007199254740992 "
+			"(more than the Redis store counts exactly)";
+		return -1;
+	}
 
 	if (strcmp(slash + 1, "never") == 0) {
 		*error_r = "invalid rate: duration cannot be never";
@@ -254,6 +265,11 @@ int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
 		error = UNITS_OUT_OF_RANGE;
 	if (error != UNITS_OK)
 		return units_fail(rate_window_messages, error, error_r);
+	if (window > MP_UNITS_RATE_MAX_WINDOW_SECS) {
+		*error_r = "invalid rate: duration above 9007199254740s = 2^53 "
+			"ms (longer than the Redis store counts exactly)";
+		return -1;
+	}
 
 	rate_r->count = count;
 	rate_r->window_secs = window;

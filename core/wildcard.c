@@ -57,6 +57,9 @@ struct mp_wildcard {
 	unsigned int words;	/* of each mask */
 	bool literal;		/* no '*' or '%' */
 	bool inbox;		/* pattern[0..5) is "INBOX" in any case */
+	/* ... as a word: followed by the pattern's end or its '/' (the
+	   separator of every namespace but the one without hierarchy) */
+	bool inbox_word;
 	/* Each byte's row in masks[]: ROW_ZERO (all zero) for bytes not
 	   in the pattern, else its own literal row. */
 	uint16_t row_of[256];
@@ -162,6 +165,8 @@ int mp_wildcard_compile(const struct mp_env *env, const char *pattern,
 	}
 	wc->inbox = len >= INBOX_LEN &&
 		mp_ascii_memcaseeq(pattern, "INBOX", INBOX_LEN);
+	wc->inbox_word = wc->inbox &&
+		(len == INBOX_LEN || pattern[INBOX_LEN] == '/');
 	copy = (char *)(wc->masks + (size_t)rows * words);
 	memcpy(copy, pattern, len);
 	copy[len] = '\0';
@@ -222,8 +227,8 @@ static inline unsigned int name_row(const struct mp_wildcard *wc,
 
 /* Whether pattern[0..n) spells name[0..n), byte for byte under the
    separator rule (no wildcards in that stretch). */
-static bool literal_equal(const char *pattern, const char *name, size_t n,
-			  char separator)
+static inline bool literal_equal(const char *pattern, const char *name,
+				 size_t n, char separator)
 {
 	size_t i;
 
@@ -255,16 +260,15 @@ static bool wildcard_accepts(const struct mp_wildcard *wc,
    <= len) where p == len or name[p] is the separator and the pattern
    accepts name[0..p); otherwise len when it accepts the whole name.
    MP_WILDCARD_NO_MATCH when it does not.  One pass over the name. */
-static size_t wildcard_run(const struct mp_wildcard *wc,
-			   const unsigned char *name, size_t len,
-			   unsigned char separator, size_t start,
-			   bool at_separators)
+static inline __attribute__((always_inline)) size_t
+wildcard_run_as(const struct mp_wildcard *wc, const unsigned char *name,
+		size_t len, unsigned char separator, size_t start,
+		bool at_separators, const bool mapped)
 {
 	const uint64_t *star = wildcard_row(wc, ROW_STAR);
 	const uint64_t *percent = wildcard_row(wc, ROW_PERCENT);
 	uint64_t state[WILDCARD_MAX_WORDS], next, shifted_out, alive;
 	unsigned int w, words = wc->words;
-	bool mapped = separator_mapped(separator);
 	size_t i;
 
 	memset(state, 0, words * sizeof(state[0]));
@@ -298,6 +302,20 @@ static size_t wildcard_run(const struct mp_wildcard *wc,
 	return wildcard_accepts(wc, state) ? len : MP_WILDCARD_NO_MATCH;
 }
 
+/* The loop above, compiled once for each separator rule, so that the
+   common '/' namespace pays nothing for the mapping. */
+static size_t wildcard_run(const struct mp_wildcard *wc,
+			   const unsigned char *name, size_t len,
+			   unsigned char separator, size_t start,
+			   bool at_separators)
+{
+	if (separator_mapped(separator))
+		return wildcard_run_as(wc, name, len, separator, start,
+				       at_separators, true);
+	return wildcard_run_as(wc, name, len, separator, start,
+			       at_separators, false);
+}
+
 /* True when s[0..len) starts with the word INBOX: any case, followed by
    its end or the separator. */
 static bool starts_with_inbox_word(const char *s, size_t len, char separator)
@@ -309,17 +327,16 @@ static bool starts_with_inbox_word(const char *s, size_t len, char separator)
 /* Where matching starts: past a leading INBOX word when both the
    pattern and the name have one (its five bytes match in any case).
    The pattern's word ends at its own '/', the name's at the separator. */
-static size_t wildcard_start(const struct mp_wildcard *wc, const char *name,
-			     size_t len, char separator)
+static inline size_t wildcard_start(const struct mp_wildcard *wc,
+				    const char *name, size_t len,
+				    char separator)
 {
-	char pattern_separator =
-		separator_mapped((unsigned char)separator) ? '/' : separator;
-
-	if (wc->inbox &&
-	    starts_with_inbox_word(wc->pattern, wc->len, pattern_separator) &&
-	    starts_with_inbox_word(name, len, separator))
-		return INBOX_LEN;
-	return 0;
+	/* the pattern's word ends at its '/', or with no hierarchy only at
+	   its end */
+	if (!wc->inbox_word ||
+	    (separator == '\0' && wc->len != INBOX_LEN))
+		return 0;
+	return starts_with_inbox_word(name, len, separator) ? INBOX_LEN : 0;
 }
 
 bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,

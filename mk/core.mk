@@ -124,12 +124,14 @@ $(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(HEADERS)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(CORE_SRC) $(LDLIBS_CORE)
 
-# make fuzz: FUZZ_SECONDS per target, seeded from tests/fuzz/corpus/NAME.
+# make fuzz: FUZZ_SECONDS per target, seeded from tests/fuzz/corpus/NAME,
+# with the words of tests/fuzz/NAME.dict when there is one.
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 		mkdir -p $(B)/fuzz/corpus-$$n; \
 		echo "== $$n for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		dict=; if [ -f tests/fuzz/$$n.dict ]; then dict=-dict=tests/fuzz/$$n.dict; fi; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 $$dict \
 			-artifact_prefix=$(B)/fuzz/$$n- $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3; \
 		test $${PIPESTATUS[0]} -eq 0; done
 

@@ -39,6 +39,15 @@ int mp_cidr_parse(const char *str, struct mp_cidr *cidr_r,
 /* True when addr lies in the network; families must match. */
 bool mp_cidr_match(const struct mp_cidr *cidr, const struct mp_addr *addr);
 
+/* addr with every bit past the first prefix ones cleared (the /prefix
+   network it lies in), into *network_r; a prefix at or above the
+   family's length (32, 128) leaves the address whole.  For rate keys:
+   the milter counts an IPv6 client by its /64 (rate_client_ipv6_prefix)
+   so that rotating addresses within one network does not escape a
+   limit. */
+void mp_addr_truncate(const struct mp_addr *addr, unsigned int prefix,
+		      struct mp_addr *network_r);
+
 /* Prints the address in canonical form (inet_ntop); buf of at least
    MP_ADDR_STR_SIZE (shorter buffers get a truncated, NUL-terminated
    string). */

@@ -39,8 +39,10 @@
  *
  * The language in brief (mailpolicy.conf(5) has it all): lines end in LF
  * (a CR before the LF is dropped, a UTF-8 BOM at the start skipped);
- * `#` starts a comment outside "strings", whose only escapes are \" and
- * \\; `{` ends its line and `}` stands alone; blocks nest two deep
+ * `#` at the start of a word starts a comment outside "strings", whose
+ * only escapes are \" and \\; `{` ends its line and `}` stands alone;
+ * `sender_map = FILE` and `file:PATH` list words name files that load
+ * with the policy, whole or not at all; blocks nest two deep
  * (folder_quota { folder PATTERN { } }).  For every size and count, 0
  * means "no limit", so a more specific block can lift a limit. */
 
@@ -75,13 +77,18 @@ struct mp_policy;
    (or one of only comments) is valid and configures nothing.  A
    relative path is made absolute (against the current directory) once,
    here, so staleness checks still work after the process changes
-   directory; messages keep the path as given.  Any thread. */
+   directory; messages keep the path as given.  Relative paths of the
+   files the policy includes start at the policy file's directory.  An
+   error in an included file names that file's FILE:LINE:COL (then
+   error_r's line and column are that file's) and ends in
+   "(named at PATH:LINE)".  Any thread. */
 int mp_policy_load_file(const struct mp_env *env, const char *path,
 			struct mp_policy **policy_r, struct mp_error *error_r);
 
 /* The same for data[0..size) in memory; name stands for the file name in
    errors.  data need not be NUL-terminated and may contain NUL bytes
-   (which are errors). */
+   (which are errors).  Relative paths of included files start at the
+   current directory. */
 int mp_policy_load_string(const struct mp_env *env, const char *name,
 			  const char *data, size_t size,
 			  struct mp_policy **policy_r, struct mp_error *error_r);
@@ -95,8 +102,9 @@ void mp_policy_unref(struct mp_policy **policy);
 const char *mp_policy_name(const struct mp_policy *policy);
 
 /* True when the policy file, or any file it includes (sender_map and
-   list files), now names a different file, changed size, mtime or ctime
-   since the load, or cannot be stat()ed.  A policy loaded from a string
+   list files), now names a different file (device, inode), changed its
+   size, mtime, ctime, mode or owner since the load, or its stat() result
+   changed (it appeared, or cannot be stat()ed any more).  A policy loaded from a string
    has only its included files to check.  One stat() per file; any
    thread. */
 bool mp_policy_is_stale(const struct mp_policy *policy);
@@ -146,9 +154,9 @@ int mp_policy_holder_new(const struct mp_env *env, const char *path,
 			 enum mp_holder_mode mode,
 			 struct mp_policy_holder **holder_r,
 			 struct mp_error *error_r);
-/* Frees the holder and drops its reference (policies handed out stay
-   valid until their holders unref them); sets *holder to NULL.  No other
-   thread may use the holder any more. */
+/* Frees the holder and drops its reference (policies it handed out stay
+   valid until their callers drop theirs); sets *holder to NULL; NULL is a
+   no-op.  No other thread may use the holder any more. */
 void mp_policy_holder_free(struct mp_policy_holder **holder);
 /* The absolute path the holder loads. */
 const char *mp_policy_holder_path(const struct mp_policy_holder *holder);
@@ -420,6 +428,7 @@ enum mp_listener_key {
 	MP_LISTENER_MAX_MESSAGE_SIZE,
 	MP_LISTENER_RATE_LOGIN,
 	MP_LISTENER_RATE_CLIENT_IP,
+	MP_LISTENER_RATE_CLIENT_IPV6_PREFIX,
 	MP_LISTENER_RATE_SENDER,
 	MP_LISTENER_KEY_COUNT
 };
@@ -434,13 +443,21 @@ struct mp_listener {
 	const char *const *auth_mechanisms;	/* upper case; none = any */
 	size_t auth_mechanism_count;
 	enum mp_sender_check sender;
-	const char *sender_map;		/* path, when sender == map */
-	const struct mp_cidr *allowed_clients;	/* none = everyone */
+	/* path, when sender == map; the map itself is loaded with the
+	   policy: see mp_listener_sender_allowed() */
+	const char *sender_map;
+	/* none = everyone; in file order, the words of list files (`file:`)
+	   in place of their reference */
+	const struct mp_cidr *allowed_clients;
 	size_t allowed_client_count;
 	uint64_t max_recipients;	/* 0 = no limit */
 	uint64_t max_message_size;	/* bytes; 0 = no limit */
 	struct mp_rate_spec rate_login;	/* count 0 = no limit */
 	struct mp_rate_spec rate_client_ip;
+	/* rate_client_ip counts an IPv6 client by its /N network, so that
+	   a client cannot rotate addresses within its network (see
+	   mp_addr_truncate()); 1-128, built-in 64.  IPv4: the address. */
+	unsigned int rate_client_ipv6_prefix;
 	struct mp_rate_spec rate_sender;
 	unsigned int line;		/* of the block */
 	struct mp_origin origin[MP_LISTENER_KEY_COUNT];
@@ -456,6 +473,27 @@ size_t mp_policy_listener_count(const struct mp_policy *policy);
 /* In file order; NULL when idx >= count. */
 const struct mp_listener *
 mp_policy_listener_at(const struct mp_policy *policy, size_t idx);
+
+/* Whether listener (one of policy's) lets a session authenticated as
+   login send with the envelope sender `sender` (MAIL FROM without the
+   <>), by the listener's `sender` key:
+     any           always;
+     login         sender is the login, or a plus-addressed form of it
+                   (local+tag@domain for local@domain);
+     login_domain  the sender's domain is the login's domain;
+     map           the login's sender_map entries list the sender (or
+                   it is a plus-addressed form of a listed address), or
+                   its @domain.
+   Local parts compare exactly, domains case-insensitively (ASCII); a
+   login looks up its sender_map entry the same way.  The null sender
+   (sender "") and a session without a login (login NULL or "") pass
+   only `any`.  When false, *reason_r (reason_r may be NULL) is a static
+   string saying why, for the SMTP reply and the log.  Never allocates;
+   any thread. */
+bool mp_listener_sender_allowed(const struct mp_policy *policy,
+				const struct mp_listener *listener,
+				const char *login, const char *sender,
+				const char **reason_r);
 
 /* ---- milter ---- */
 
@@ -480,6 +518,7 @@ enum mp_milter_key {
 	MP_MILTER_HMAC_KEY_FILE,
 	MP_MILTER_RATE_STORE,
 	MP_MILTER_RATE_STORE_FAILURE,
+	MP_MILTER_REDIS_PASSWORD_FILE,
 	MP_MILTER_KEY_COUNT
 };
 struct mp_milter_settings {
@@ -489,11 +528,23 @@ struct mp_milter_settings {
 	const char *audit_header;	/* built-in "X-Mailpolicy"; "" = none */
 	const char *hmac_key_file;	/* NULL = no HMAC */
 	enum mp_rate_store_kind rate_store;
-	const char *rate_store_url;	/* as written: "memory" or
-					   redis://HOST[:PORT][/DB] */
-	const char *redis_host;		/* for redis://; IPv6 without [] */
+	/* As written ("memory", redis://[:PASSWORD@]HOST[:PORT][/DB] or
+	   unix://[:PASSWORD@]/PATH[?db=DB]) but with a password shown as
+	   "****": safe to log and to print. */
+	const char *rate_store_url;
+	/* Where the Redis store is: a TCP host (a name, an IPv4 address or
+	   an IPv6 address without []) and port, or, for unix://, the
+	   socket's path (then redis_host is NULL).  Hosts are checked by
+	   the core's one host validator. */
+	const char *redis_host;		/* NULL for memory and unix:// */
 	uint16_t redis_port;		/* default 6379 */
+	const char *redis_socket;	/* NULL but for unix:// */
 	unsigned int redis_db;		/* default 0 */
+	/* Redis AUTH: the password from the URL, %-escapes decoded (NULL =
+	   none; never log it), or the file to read it from
+	   (redis_password_file; NULL = none).  Never both. */
+	const char *redis_password;
+	const char *redis_password_file;
 	enum mp_verdict rate_store_failure;	/* accept (built-in) or tempfail */
 	struct mp_origin origin[MP_MILTER_KEY_COUNT];
 };

@@ -36,8 +36,12 @@ int mp_units_parse_size(const char *str, uint64_t *bytes_r,
 int mp_units_parse_duration(const char *str, uint64_t *seconds_r,
 			    const char **error_r);
 
-/* Rate: COUNT/DURATION, e.g. "200/1h".  COUNT >= 1, DURATION > 0 and
-   not "never". */
+/* Rate: COUNT/DURATION, e.g. "200/1h", or "unlimited" (count 0).  COUNT
+   from 1 to 2^53 and DURATION above 0 and at most 2^53 milliseconds:
+   the Redis store keeps counts and times as Lua numbers (doubles), exact
+   only up to 2^53. */
+#define MP_UNITS_RATE_MAX_COUNT ((uint64_t)1 << 53)
+#define MP_UNITS_RATE_MAX_WINDOW_SECS (((uint64_t)1 << 53) / 1000)
 struct mp_rate_spec {
 	uint64_t count;		/* 0 = no limit (unset) */
 	uint64_t window_secs;
@@ -71,7 +75,7 @@ const char *mp_units_tls_version_name(enum mp_tls_version version);
 /* Format helpers for `mailpolicy explain`: the largest exact unit
    ("500M", "1536K", "100B", "0"), "30d", "2w", "90s", "0", "never",
    "200/1h", "unlimited" for a rate with count 0.  The output parses back
-   to the same value.  Always NUL-terminate, truncate to size (size 0
+   to the same value (a count-0 rate reads back with window 0).  Always NUL-terminate, truncate to size (size 0
    writes nothing); return the length that would have been written. */
 size_t mp_units_format_size(uint64_t bytes, char *buf, size_t size);
 size_t mp_units_format_duration(uint64_t seconds, char *buf, size_t size);

@@ -49,7 +49,8 @@ void mp_wildcard_free(const struct mp_env *env, struct mp_wildcard **wildcard);
 bool mp_wildcard_match(const struct mp_wildcard *wildcard, const char *name,
 		       char separator);
 
-/* Same for the first len bytes of name (used to test ancestors). */
+/* Same for the first len bytes of name (name need not be
+   NUL-terminated there). */
 bool mp_wildcard_match_n(const struct mp_wildcard *wildcard, const char *name,
 			 size_t len, char separator);
 

@@ -12,6 +12,7 @@
  * host-override setters and the user policy's userdb fields take the
  * same bytes. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,13 @@ static void check_error(const uint8_t *data, size_t size,
 		abort();
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
+	if (strncmp(error->text, "fuzz", 4) != 0) {
+		/* about a file the input names (file:PATH, sender_map):
+		   it says where the input names it */
+		if (strstr(error->text, " (named at fuzz:") == NULL)
+			abort();
+		return;
+	}
 	if (error->line == 0) {
 		if (strncmp(error->text, "fuzz: ", 6) != 0 || error->column != 0)
 			abort();
@@ -196,9 +204,25 @@ static void check_lookups(struct mp_policy *policy,
 	if (listener != NULL && strcmp(listener->label, hostile) != 0)
 		abort();
 	for (i = 0; i < mp_policy_listener_count(policy); i++) {
+		const char *reason = NULL;
+		bool allowed;
+
 		listener = mp_policy_listener_at(policy, i);
 		if (mp_policy_listener_find(policy, listener->label, 0) !=
 		    listener)
+			abort();
+		/* the sender check with the hostile bytes as login and
+		   sender: `any` allows all, a refusal gives a reason */
+		allowed = mp_listener_sender_allowed(policy, listener, hostile,
+						     hostile, &reason);
+		if ((listener->sender == MP_SENDER_ANY && !allowed) ||
+		    (!allowed && reason == NULL))
+			abort();
+		(void)mp_listener_sender_allowed(policy, listener,
+						 "alice@example.com", hostile,
+						 NULL);
+		if (listener->rate_client_ipv6_prefix < 1 ||
+		    listener->rate_client_ipv6_prefix > 128)
 			abort();
 	}
 	if (mp_policy_milter(policy)->socket == NULL)

@@ -36,8 +36,13 @@ static void check_units(const char *str)
 			abort();
 	}
 	if (mp_units_parse_rate(str, &rate, &error) == 0) {
-		if (rate.count == 0 || rate.window_secs == 0 ||
-		    rate.window_secs > MP_DURATION_MAX_SECS)
+		/* "unlimited" is count 0 and window 0; any other rate
+		   fits the Redis store: both at most 2^53 (ms) */
+		if (rate.count == 0 ?
+		    rate.window_secs != 0 || strcmp(str, "unlimited") != 0 :
+		    rate.window_secs == 0 ||
+		    rate.count > MP_UNITS_RATE_MAX_COUNT ||
+		    rate.window_secs > MP_UNITS_RATE_MAX_WINDOW_SECS)
 			abort();
 		mp_units_format_rate(&rate, buf, sizeof(buf));
 		if (mp_units_parse_rate(buf, &rate2, &error) < 0 ||

@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -335,6 +337,119 @@ static void test_check_missing(void **state)
 	cli_result_free(&r);
 }
 
+/* --userdb: what the plugins see for a user with userdb overrides. */
+static void test_explain_userdb(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org",
+		"--userdb", "pop3_retention_on_dele= defer 2d ",
+		"-d", "folder_quota_rule=Archive:scope=folder:storage=10G",
+		"-d", "folder_quota_rule2=Junk:storage=50M:when_full=expunge_oldest",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_has_line(r.out,
+"  on_dele              = defer 2d       # override");
+	assert_has_line(r.out,
+"  keep_after_retrieval = 1w             # domain example.org (line 12)");
+	/* an added rule comes after the file's */
+	assert_non_null(strstr(r.out,
+"  folder \"Projects/*\":\n"
+"    storage   = 1G             # default (line 30)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = refuse         # built-in\n"
+"  folder Junk:\n"
+"    storage   = 50M            # override\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = folder         # built-in\n"
+"    when_full = expunge_oldest # override\n"));
+	cli_result_free(&r);
+
+	/* an overridden scope moves the quota root */
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org", "-f",
+		"Archive.2024", "-s", ".", "-d",
+		"folder_quota_rule=Archive:scope=folder", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  # no folder_quota rule governs this folder");
+	cli_result_free(&r);
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org", "-f",
+		"Archive.2024", "-s", ".", NULL);
+	assert_has_line(r.out,
+"  quota root \"Folder Archive\" from folder Archive:");
+	cli_result_free(&r);
+
+	/* refused and foreign fields are said, and ignored */
+	cli_run(&r, "explain", SAMPLE, "-u", "bob@example.org",
+		"-d", "folder_quota_rule=Trash:storage=lots",
+		"-d", "quota_rule=*:storage=1G", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err,
+"mailpolicy: userdb field folder_quota_rule ignored: storage \"lots\": "
+"invalid size: not a number\n"
+"mailpolicy: userdb field quota_rule: not a mailpolicy field, or empty "
+"(ignored)\n");
+	assert_has_line(r.out,
+"    storage   = 100M           # default (line 21)");
+	cli_result_free(&r);
+
+	cli_run(&r, "explain", SAMPLE, "-d", "a=b", "--milter", NULL);
+	assert_int_equal(r.status, 2);
+	cli_result_free(&r);
+	cli_run(&r, "explain", SAMPLE, "-u", "a@b", "-d", "nofield", NULL);
+	assert_int_equal(r.status, 2);
+	cli_result_free(&r);
+}
+
+/* A Redis password in a file others can read: a warning, status 0; the
+   same file readable by its owner and group only: quiet. */
+static void test_check_password_warning(void **state)
+{
+	char dir[] = "/tmp/test-cli-XXXXXX", path[64], expected[300];
+	struct cli_result r;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mailpolicy.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("milter {\n  mode = report\n"
+	      "  rate_store = redis://:s3cret@r1:6379/1\n}\n", f);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(chmod(path, 0644), 0);
+	cli_run(&r, "check", path, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "");
+	snprintf(expected, sizeof(expected), "%s:3: warning: rate_store "
+		 "carries a Redis password, and the file is readable by others "
+		 "(mode 0644); put it in redis_password_file, readable by the "
+		 "milter only\n", path);
+	assert_string_equal(r.err, expected);
+	/* the secret itself is never printed */
+	assert_lacks(r.err, "s3cret");
+	cli_result_free(&r);
+
+	assert_int_equal(chmod(path, 0640), 0);
+	cli_run(&r, "check", path, NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	cli_result_free(&r);
+
+	/* explain shows the URL without the password */
+	cli_run(&r, "explain", path, "--milter", NULL);
+	assert_int_equal(r.status, 0);
+	assert_lacks(r.out, "s3cret");
+	assert_has_line(r.out, "  rate_store          = \"redis://:****@r1:6379/1\" "
+			"# milter (line 3); password hidden");
+	cli_result_free(&r);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Several files: each is reported, the status is the worst. */
 static void test_check_several(void **state)
 {
@@ -380,9 +495,9 @@ static const struct usage_case usage_cases[] = {
 	{ { "explain", SAMPLE, "--user=", NULL },
 	  "mailpolicy: explain: --user needs an address" },
 	{ { "explain", SAMPLE, "--folder", "Trash", NULL },
-	  "mailpolicy: explain: --folder and --separator need --user" },
+	  "mailpolicy: explain: --folder, --separator and --userdb need --user" },
 	{ { "explain", SAMPLE, "--port", "25", "--separator", ".", NULL },
-	  "mailpolicy: explain: --folder and --separator need --user" },
+	  "mailpolicy: explain: --folder, --separator and --userdb need --user" },
 	{ { "explain", SAMPLE, "-u", "a@b", "--separator", "::", NULL },
 	  "mailpolicy: explain: --separator takes one character, not '::'" },
 	{ { "explain", SAMPLE, "--port", "0", NULL },
@@ -645,27 +760,27 @@ struct listener_case {
 static const struct listener_case listener_cases[] = {
 	{ { "--port", "25" }, {
 	  "listener mx (line 39), matched by port 25:",
-	  "  auth             = forbid         # listener mx (line 41)",
-	  "  max_recipients   = 100            # listener mx (line 43)",
-	  "  rate_login       = unlimited      # built-in" } },
+	  "  auth                    = forbid         # listener mx (line 41)",
+	  "  max_recipients          = 100            # listener mx (line 43)",
+	  "  rate_login              = unlimited      # built-in" } },
 	{ { "--port", "587" }, {
 	  "listener submission (line 45), matched by port 587:",
-	  "  ports            = 587 26         # listener submission (line 46)",
-	  "  auth_mechanisms  = PLAIN LOGIN    # listener submission (line 50)",
-	  "  rate_login       = 200/1h         # listener submission (line 55)" } },
+	  "  ports                   = 587 26         # listener submission (line 46)",
+	  "  auth_mechanisms         = PLAIN LOGIN    # listener submission (line 50)",
+	  "  rate_login              = 200/1h         # listener submission (line 55)" } },
 	{ { "--port", "26" }, {
 	  "listener submission (line 45), matched by port 26:",
-	  "  allowed_clients  = 0.0.0.0/0 ::/0 # listener submission (line 52)",
-	  "  max_message_size = 25M            # listener submission (line 54)",
-	  "  rate_client_ip   = 1000/1d        # listener submission (line 56)" } },
+	  "  allowed_clients         = 0.0.0.0/0 ::/0 # listener submission (line 52)",
+	  "  max_message_size        = 25M            # listener submission (line 54)",
+	  "  rate_client_ip          = 1000/1d        # listener submission (line 56)" } },
 	{ { "--port", "465" }, {
 	  "listener submissions (line 58), matched by port 465:",
-	  "  min_tls          = TLSv1.2        # listener submissions (line 62)",
-	  "  max_message_size = 0              # built-in; no limit",
-	  "  auth_mechanisms  =                # built-in; any mechanism" } },
+	  "  min_tls                 = TLSv1.2        # listener submissions (line 62)",
+	  "  max_message_size        = 0              # built-in; no limit",
+	  "  auth_mechanisms         =                # built-in; any mechanism" } },
 	{ { "--listener", "submissions" }, {
 	  "listener submissions (line 58), matched by name:",
-	  "  sender           = login          # listener submissions (line 63)" } },
+	  "  sender                  = login          # listener submissions (line 63)" } },
 	/* the name wins over the port, as in the milter */
 	{ { "--listener", "mx", "--port", "587" }, {
 	  "listener mx (line 39), matched by name:" } },
@@ -737,20 +852,21 @@ static void test_explain_milter(void **state)
 	assert_string_equal(r.err, "");
 	assert_string_equal(r.out,
 "milter:\n"
-"  socket             = inet:8893@127.0.0.1 # milter (line 68)\n"
-"  unknown_listener   = tempfail       # milter (line 69)\n"
-"  mode               = enforce        # milter (line 70)\n"
-"  audit_header       = X-Mailpolicy   # milter (line 71)\n"
-"  hmac_key_file      =                # built-in; not set: no HMAC\n"
-"  rate_store         = memory         # milter (line 73)\n"
-"  rate_store_failure = accept         # milter (line 74)\n");
+"  socket              = inet:8893@127.0.0.1 # milter (line 68)\n"
+"  unknown_listener    = tempfail       # milter (line 69)\n"
+"  mode                = enforce        # milter (line 70)\n"
+"  audit_header        = X-Mailpolicy   # milter (line 71)\n"
+"  hmac_key_file       =                # built-in; not set: no HMAC\n"
+"  rate_store          = memory         # milter (line 73)\n"
+"  rate_store_failure  = accept         # milter (line 74)\n"
+"  redis_password_file =                # built-in; not set: no Redis AUTH\n");
 	cli_result_free(&r);
 
 	/* no milter block: the built-in defaults */
 	cli_run(&r, "explain", DATA "empty.conf", "-m", NULL);
 	assert_int_equal(r.status, 0);
 	assert_has_line(r.out, "  # no milter block: built-in defaults");
-	assert_has_line(r.out, "  unknown_listener   = tempfail       # built-in");
+	assert_has_line(r.out, "  unknown_listener    = tempfail       # built-in");
 	cli_result_free(&r);
 }
 
@@ -844,6 +960,7 @@ static void test_explain_edge_folders(void **state)
 static void test_explain_edge_smtp(void **state)
 {
 	struct cli_result r;
+	char dir[PATH_MAX], line[PATH_MAX + 100];
 
 	(void)state;
 	cli_run(&r, "explain", DATA "explain.conf", "--port", "2525", "--milter", NULL);
@@ -851,23 +968,28 @@ static void test_explain_edge_smtp(void **state)
 	assert_string_equal(r.err, "");
 	assert_has_line(r.out, "listener relay (line 32), matched by port 2525:");
 	assert_has_line(r.out,
-"  sender           = map            # listener relay (line 34)");
+"  sender                  = map            # listener relay (line 34)");
+	/* a relative sender_map starts at the policy file's directory, and
+	   explain shows where that is */
+	assert_non_null(realpath(getenv("MP_SRCDIR") != NULL ?
+				 getenv("MP_SRCDIR") : ".", dir));
+	snprintf(line, sizeof(line), "  sender_map              = %s/"
+		 "tests/unit/data/senders.map # listener relay (line 35)", dir);
+	assert_has_line(r.out, line);
 	assert_has_line(r.out,
-"  sender_map       = /etc/mailpolicy/senders # listener relay (line 35)");
+"  allowed_clients         = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
 	assert_has_line(r.out,
-"  allowed_clients  = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
+"  rate_sender             = 50/10m         # listener relay (line 37)");
 	assert_has_line(r.out,
-"  rate_sender      = 50/10m         # listener relay (line 37)");
+"  mode                = report         # milter (line 41)");
 	assert_has_line(r.out,
-"  mode               = report         # milter (line 41)");
+"  hmac_key_file       = /etc/mailpolicy/audit.key # milter (line 42)");
 	assert_has_line(r.out,
-"  hmac_key_file      = /etc/mailpolicy/audit.key # milter (line 42)");
+"  rate_store          = redis://127.0.0.1:6379/2 # milter (line 43)");
 	assert_has_line(r.out,
-"  rate_store         = redis://127.0.0.1:6379/2 # milter (line 43)");
+"  rate_store_failure  = tempfail       # milter (line 44)");
 	assert_has_line(r.out,
-"  rate_store_failure = tempfail       # milter (line 44)");
-	assert_has_line(r.out,
-"  socket             = inet:8893@127.0.0.1 # built-in");
+"  socket              = inet:8893@127.0.0.1 # built-in");
 	cli_result_free(&r);
 }
 
@@ -909,6 +1031,8 @@ int main(void)
 		cmocka_unit_test(test_explain_edge_folders),
 		cmocka_unit_test(test_explain_edge_smtp),
 		cmocka_unit_test(test_explain_invalid_file),
+		cmocka_unit_test(test_check_password_warning),
+		cmocka_unit_test(test_explain_userdb),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -70,6 +70,17 @@ static void test_tables(void **state)
 					    MP_MILTER_KEY_COUNT, "mod", 3), -1);
 }
 
+/* The words that take an argument, as the error strings show them. */
+static const char *choice_hint(const struct policy_choice *choice,
+			       unsigned int value)
+{
+	if (choice == &policy_choice_dele && value == MP_DELE_DEFER)
+		return "DURATION";
+	if (choice == &policy_choice_retrieve && value == MP_RETRIEVE_MOVE)
+		return "MAILBOX";
+	return NULL;
+}
+
 static void check_choice(const struct policy_choice *choice)
 {
 	char expected[256];
@@ -91,7 +102,7 @@ static void check_choice(const struct policy_choice *choice)
 		assert_int_equal(policy_choice_lookup(choice, choice->name(i),
 						      strlen(choice->name(i))),
 				 (int)i);
-		hint = policy_choice_hint(choice, i);
+		hint = choice_hint(choice, i);
 		len += (size_t)snprintf(expected + len, sizeof(expected) - len,
 					"%s%s%s%s",
 					k == 0 ? "" : k + 1 == n ? " or " : ", ",
@@ -110,6 +121,7 @@ static void test_choices(void **state)
 	check_choice(&policy_choice_dele);
 	check_choice(&policy_choice_retrieve);
 	check_choice(&policy_choice_scope);
+	check_choice(&policy_choice_when_full);
 	check_choice(&policy_choice_auth);
 	check_choice(&policy_choice_tls);
 	check_choice(&policy_choice_sender);
@@ -128,7 +140,8 @@ static void test_round_trip(void **state)
 	const struct mp_milter_settings *m;
 	struct mp_retention r;
 	struct mp_folder_rule rule;
-	struct mp_rate_spec spec = { 200, 3600 };
+	struct mp_rate_spec spec = { 200, 3600 }, none = { 0, 0 };
+	char unlimited[32];
 	size_t len = 0;
 	unsigned int v;
 
@@ -138,6 +151,7 @@ static void test_round_trip(void **state)
 		mp_units_format_size(1536 * 1024, size, sizeof(size));
 		mp_units_format_duration(36 * 3600, duration, sizeof(duration));
 		mp_units_format_rate(&spec, rate, sizeof(rate));
+		mp_units_format_rate(&none, unlimited, sizeof(unlimited));
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s {\n  %s = %s\n  %s = %s%s%s\n  %s = %s%s\n  %s = %s\n}\n",
 			policy_section_name(POLICY_SECTION_POP3_RETENTION),
@@ -154,16 +168,19 @@ static void test_round_trip(void **state)
 			size);
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s {\n  %s X {\n    %s = %s\n    %s = 7\n    %s = %s\n"
-			"  }\n}\n",
+			"    %s = %s\n  }\n}\n",
 			policy_section_name(POLICY_SECTION_FOLDER_QUOTA),
 			policy_section_name(POLICY_SECTION_FOLDER),
 			mp_folder_key_name(MP_FOLDER_STORAGE), size,
 			mp_folder_key_name(MP_FOLDER_MESSAGES),
 			mp_folder_key_name(MP_FOLDER_SCOPE),
-			mp_folder_scope_name(v % 2));
+			mp_folder_scope_name(v % 2),
+			mp_folder_key_name(MP_FOLDER_WHEN_FULL),
+			mp_when_full_name((v + 1) % 2));
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s l {\n  %s = 25\n  %s = %s\n  %s = %s\n  %s = %s\n"
-			"  %s = %s\n  %s = %s\n}\n",
+			"  %s = %s\n  %s = %s\n  %s = %s\n  %s = 48\n"
+			"  %s = %s\n}\n",
 			policy_section_name(POLICY_SECTION_LISTENER),
 			mp_listener_key_name(MP_LISTENER_PORTS),
 			mp_listener_key_name(MP_LISTENER_AUTH),
@@ -175,7 +192,11 @@ static void test_round_trip(void **state)
 						  MP_TLS_1_3),
 			mp_listener_key_name(MP_LISTENER_SENDER),
 			mp_sender_check_name(MP_SENDER_ANY + v % 3),
-			mp_listener_key_name(MP_LISTENER_RATE_SENDER), rate);
+			mp_listener_key_name(MP_LISTENER_RATE_SENDER), rate,
+			mp_listener_key_name(MP_LISTENER_RATE_CLIENT_IP), rate,
+			mp_listener_key_name(MP_LISTENER_RATE_CLIENT_IPV6_PREFIX),
+			mp_listener_key_name(MP_LISTENER_RATE_LOGIN),
+			unlimited);
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s {\n  %s = %s\n  %s = %s\n  %s = %s\n}\n",
 			policy_section_name(POLICY_SECTION_MILTER),
@@ -196,11 +217,14 @@ static void test_round_trip(void **state)
 		assert_int_equal(r.max_retained_size, 1536 * 1024);
 		assert_true(mp_policy_folder_rule(policy, "a@b.c", 0, &rule));
 		assert_int_equal(rule.scope, v % 2);
+		assert_int_equal(rule.when_full, (v + 1) % 2);
 		l = mp_policy_listener_find(policy, "l", 0);
 		assert_int_equal(l->auth, MP_REQUIRE + v % 2);
 		assert_int_equal(l->min_tls, v % 2 ? MP_TLS_ANY : MP_TLS_1_3);
 		assert_int_equal(l->sender, v % 3);
 		assert_int_equal(l->rate_sender.count, 200);
+		assert_int_equal(l->rate_client_ipv6_prefix, 48);
+		assert_int_equal(l->rate_login.count, 0);
 		m = mp_policy_milter(policy);
 		assert_int_equal(m->unknown_listener, v);
 		assert_int_equal(m->mode, v % 2);

@@ -206,8 +206,17 @@ static const struct rate_case rate_cases[] = {
 	{ "1/1s", 1, 1, NULL },
 	{ "1000/1d", 1000, DAY, NULL },
 	{ "5/2w", 5, 2 * WEEK, NULL },
-	{ "18446744073709551615/1s", UINT64_MAX, 1, NULL },
+	/* the Redis store counts exactly up to 2^53: no more */
+	{ "9007199254740992/1s", 9007199254740992ULL, 1, NULL },
+	{ "9007199254740993/1s", 0, 0, "count above 2^53" },
+	{ "18446744073709551615/1s", 0, 0, "count above 2^53" },
 	{ "18446744073709551616/1s", 0, 0, "count too large" },
+	{ "1/9007199254740s", 1, 9007199254740ULL, NULL },
+	{ "1/9007199254741s", 0, 0, "duration above 9007199254740s" },
+	{ "1/14892857w", 0, 0, "duration above" },
+	{ "unlimited", 0, 0, NULL },
+	{ "Unlimited", 0, 0, "COUNT/DURATION" },
+	{ "unlimited/1h", 0, 0, "count is not a number" },
 	{ "0/1h", 0, 0, "at least 1" },
 	{ "00/1h", 0, 0, "at least 1" },
 	{ "5/0s", 0, 0, "longer than 0" },
@@ -500,6 +509,11 @@ static void test_format_rate(void **state)
 	}
 	mp_units_format_rate(&unset, buf, sizeof(buf));
 	assert_string_equal(buf, "unlimited");
+	/* ... and reads back */
+	back.count = back.window_secs = 7;
+	assert_int_equal(mp_units_parse_rate(buf, &back, &error), 0);
+	assert_int_equal(back.count, 0);
+	assert_int_equal(back.window_secs, 0);
 }
 
 /* Truncation: always NUL-terminated, returns the full length. */
