@@ -33,12 +33,18 @@ DOVECOT_PLUGINS := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir \
 	$(wildcard plugins/*/*.c))))))
 MP_GLUE_SRC := $(sort $(wildcard plugins/common/*.c))
 MP_GLUE_OBJ := $(MP_GLUE_SRC:%.c=$(B)/dovecot/%.o)
+# An archive, so a plugin links only the glue objects it uses (a login
+# plugin has no lib-storage to resolve the mail-user ones).
+MP_GLUE_LIB := $(B)/dovecot/libmp-dovecot.a
 PLUGIN_SO := $(DOVECOT_PLUGINS:%=$(B)/modules/lib20_%_plugin.so)
 SETTINGS_SO := $(if $(filter-out 0 1 2 3,$(DOVECOT_MINOR)),$(B)/modules/settings/libmailpolicy_settings.so)
 
 .PHONY: dovecot-plugins dovecot-clang install-dovecot-settings
 all: dovecot-plugins
 dovecot-plugins: $(PLUGIN_SO) $(SETTINGS_SO)
+
+$(MP_GLUE_LIB): $(MP_GLUE_OBJ)
+	rm -f $@ && ar rcs $@ $^
 
 $(B)/dovecot/%.o: %.c
 	@mkdir -p $(@D)
@@ -48,7 +54,7 @@ $(B)/dovecot/%.o: %.c
 # symbol of ours other than the Dovecot entry points.
 define mp_link_module
 	@mkdir -p $(@D)
-	$(CC) $(PLUGIN_LDFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB)
+	$(CC) $(PLUGIN_LDFLAGS) -o $@.tmp $(filter %.o,$^) $(filter %.a,$^)
 	@if nm -D --defined-only $@.tmp | awk '{print $$3}' | grep -E '^mp_'; then \
 		echo "$@: exports the symbols above (hidden visibility broken)" >&2; \
 		rm -f $@.tmp; exit 1; fi
@@ -57,7 +63,7 @@ endef
 
 define mp_plugin_rule
 $(B)/modules/lib20_$(1)_plugin.so: $$(patsubst %.c,$(B)/dovecot/%.o,$$(wildcard plugins/$(1)/*.c)) \
-		$(MP_GLUE_OBJ) $(LIB)
+		$(MP_GLUE_LIB) $(LIB)
 	$$(mp_link_module)
 endef
 $(foreach p,$(DOVECOT_PLUGINS),$(eval $(call mp_plugin_rule,$(p))))
@@ -75,11 +81,30 @@ dovecot-clang:
 		$(CLANG) $(filter-out -fstack-clash-protection,$(PLUGIN_CFLAGS)) -fsyntax-only $$f; done
 clang-build: dovecot-clang
 
+# The settings module (2.4) where the config process loads it, login
+# plugins where login processes look by default (login_plugin_dir), and
+# mailpolicy-dovecot(7).  The top-level install puts every module of
+# $(B)/modules in DOVECOT_MODULEDIR.
 install: install-dovecot-settings
 install-dovecot-settings: all
 	@set -e; if [ -n "$(SETTINGS_SO)" ]; then \
 		install -d $(DESTDIR)$(DOVECOT_MODULEDIR)/settings; \
 		install -m 0644 $(SETTINGS_SO) $(DESTDIR)$(DOVECOT_MODULEDIR)/settings/; fi
+	@set -e; for m in $(wildcard $(B)/modules/*_login_plugin.so); do \
+		install -d $(DESTDIR)$(DOVECOT_MODULEDIR)/login; \
+		install -m 0644 $$m $(DESTDIR)$(DOVECOT_MODULEDIR)/login/; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 0644 docs/mailpolicy-dovecot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+
+# ---- benchmark of pop3_retention against stock Dovecot (never in make test) ----
+# make bench-pop3 [STACK=debian13] [BENCH_ARGS="--only session --rounds 9"]
+.PHONY: bench-pop3
+bench-pop3: all
+ifeq ($(STACK),debian13)
+	D13_ROOT=$(abspath $(B))/debian13/root D13_OUT=$(abspath $(B))/debian13 \
+		tests/harness/debian13/in-tree-make all
+endif
+	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/bench/bench_pop3_retention.py $(BENCH_ARGS)
 
 -include $(wildcard $(B)/dovecot/plugins/*/*.d $(B)/dovecot/plugins/*/*/*.d)
 

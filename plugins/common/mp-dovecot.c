@@ -1,19 +1,17 @@
-/* mp-dovecot.c: the process env, events, and per-user settings of the
- * Dovecot glue (see mp-dovecot.h).  Dovecot 2.3 and 2.4 differ only in
- * where a user's settings live: 2.3 keeps plugin {} settings and userdb
- * extra fields together in plugin_envs, 2.4 has typed settings (ours are
- * declared by the settings module, mp-dovecot-settings.c) and the raw
- * userdb fields. */
+/* mp-dovecot.c: the process env and events of the Dovecot glue (see
+ * mp-dovecot.h).  Only libdovecot symbols: a login plugin links this
+ * without lib-storage (the glue is an archive; a plugin gets the objects
+ * it uses). */
 
 #include "lib.h"
-#include "array.h"
 #include "master-service.h"
-#include "mail-user.h"
 #include "mp-dovecot.h"
 #if MP_DOVECOT_24
 #  include "settings.h"
 #endif
 #include "mp-dovecot-private.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -116,113 +114,23 @@ bool mp_dovecot_binary_is(const char *name)
 		strcmp(master_service_get_name(master_service), name) == 0;
 }
 
-/* value without leading and trailing blanks, from pool */
-static const char *mp_trim(pool_t pool, const char *value)
+const char *mp_dovecot_config_path_process(void)
 {
-	const char *end;
-
-	while (*value == ' ' || *value == '\t')
-		value++;
-	end = value + strlen(value);
-	while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	return p_strndup(pool, value, end - value);
-}
-
-const char *mp_dovecot_config_path(struct mail_user *user)
-{
-	const char *path;
 #if MP_DOVECOT_24
 	const struct mp_dovecot_settings *set;
-	const char *error;
+	const char *path, *error;
 
-	if (settings_get(user->event, &mp_dovecot_setting_parser_info, 0,
-			 &set, &error) < 0) {
-		e_error(user->event, "%s: %s", mp_plugin_name, error);
-		return p_strdup(user->pool, MP_POLICY_DEFAULT_PATH);
+	if (settings_get(mp_dovecot_event(), &mp_dovecot_setting_parser_info,
+			 0, &set, &error) < 0) {
+		e_error(mp_dovecot_event(), "%s", error);
+		return MP_POLICY_DEFAULT_PATH;
 	}
-	path = p_strdup(user->pool, set->mailpolicy_config);
+	path = t_strdup(set->mailpolicy_config);
 	settings_free(set);
+	return *path == '\0' ? MP_POLICY_DEFAULT_PATH : path;
 #else
-	path = mail_user_plugin_getenv(user, MP_DOVECOT_CONFIG_SETTING);
+	const char *path = getenv(MP_DOVECOT_CONFIG_ENV);
+
+	return path == NULL || *path == '\0' ? MP_POLICY_DEFAULT_PATH : path;
 #endif
-	if (path == NULL || *path == '\0')
-		return p_strdup(user->pool, MP_POLICY_DEFAULT_PATH);
-	return p_strdup(user->pool, path);
-}
-
-#if MP_DOVECOT_24
-/* 2.4: userdb extra fields are "name=value" strings in user->userdb_fields
-   (a passwd-file field userdb_NAME=... arrives as NAME=...). */
-void mp_dovecot_user_fields(struct mail_user *user, const char *prefix,
-			    void (*cb)(void *ctx, const char *name,
-				       const char *value),
-			    void *ctx)
-{
-	const char *const *field;
-	size_t prefix_len = strlen(prefix);
-
-	if (user->userdb_fields == NULL)
-		return;
-	for (field = user->userdb_fields; *field != NULL; field++) {
-		const char *eq = strchr(*field, '=');
-
-		if (eq == NULL || strncmp(*field, prefix, prefix_len) != 0 ||
-		    (size_t)(eq - *field) < prefix_len)
-			continue;
-		cb(ctx, p_strndup(user->pool, *field, eq - *field),
-		   mp_trim(user->pool, eq + 1));
-	}
-}
-#else
-/* 2.3: Dovecot merged the userdb extra fields that are not core settings
-   into plugin_envs (key, value, key, value...), after the plugin {}
-   block, so a later equal key is the userdb's and wins. */
-void mp_dovecot_user_fields(struct mail_user *user, const char *prefix,
-			    void (*cb)(void *ctx, const char *name,
-				       const char *value),
-			    void *ctx)
-{
-	const char *const *envs;
-	unsigned int i, j, count;
-	size_t prefix_len = strlen(prefix);
-
-	if (!array_is_created(&user->set->plugin_envs))
-		return;
-	envs = array_get(&user->set->plugin_envs, &count);
-	for (i = 0; i + 1 < count; i += 2) {
-		if (strncmp(envs[i], prefix, prefix_len) != 0)
-			continue;
-		/* report each name once, with its winning value */
-		for (j = i + 2; j + 1 < count; j += 2) {
-			if (strcmp(envs[i], envs[j]) == 0)
-				break;
-		}
-		if (j + 1 < count)
-			continue;
-		cb(ctx, p_strdup(user->pool, envs[i]),
-		   mp_trim(user->pool, envs[i + 1]));
-	}
-}
-#endif
-
-struct mp_field_lookup {
-	const char *name;
-	const char *value;
-};
-
-static void mp_field_lookup_cb(void *ctx, const char *name, const char *value)
-{
-	struct mp_field_lookup *lookup = ctx;
-
-	if (strcmp(name, lookup->name) == 0)
-		lookup->value = value;
-}
-
-const char *mp_dovecot_user_field(struct mail_user *user, const char *name)
-{
-	struct mp_field_lookup lookup = { .name = name, .value = NULL };
-
-	mp_dovecot_user_fields(user, name, mp_field_lookup_cb, &lookup);
-	return lookup.value;
 }

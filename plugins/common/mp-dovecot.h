@@ -9,9 +9,10 @@
  *     event with the plugin's log prefix, "pop3_retention: ");
  *   - the `mailpolicy_config` setting of a user (2.3: plugin {} setting,
  *     2.4: top-level setting declared by our settings module);
- *   - the per-process policy cache: the user's current policy, re-read
- *     when the file changed, NULL (logged once per file state) when it
- *     cannot be loaded: the plugin is then inert;
+ *   - the per-process policy (the core's holder): the user's current
+ *     policy, re-read when the file changed, NULL (logged once per file
+ *     state) when it cannot be loaded: the plugin is then inert; and the
+ *     user's effective policy with the override fields applied;
  *   - the per-user override fields (userdb extra fields; on 2.3 also
  *     plugin {} settings), trimmed.
  * Doveadm command registration is in mp-dovecot-doveadm.h.
@@ -36,6 +37,10 @@
 
 /* The setting that names the policy file, and its default. */
 #define MP_DOVECOT_CONFIG_SETTING "mailpolicy_config"
+/* Dovecot 2.3's login processes cannot read plugin {} settings: there the
+   file is named by this environment variable (Dovecot passes it with
+   import_environment), else the default. */
+#define MP_DOVECOT_CONFIG_ENV "MAILPOLICY_CONFIG"
 
 struct event;
 struct mail_user;
@@ -65,6 +70,8 @@ bool mp_dovecot_binary_is(const char *name);
 
 /* The user's mailpolicy_config (the default path when unset or empty),
    allocated from user->pool. */
+/* (mp-dovecot-user.c: the functions that take a mail_user need
+   lib-storage; the others only libdovecot, for login plugins.) */
 const char *mp_dovecot_config_path(struct mail_user *user);
 
 /* The per-user override field `name` ("pop3_retention_on_dele"), blanks
@@ -80,13 +87,33 @@ void mp_dovecot_user_fields(struct mail_user *user, const char *prefix,
 				       const char *value),
 			    void *ctx);
 
+/* The policy file of a process that has no mail user (a login process):
+   2.4: mailpolicy_config (top-level); 2.3: $MAILPOLICY_CONFIG or the
+   default path.  From the data stack. */
+const char *mp_dovecot_config_path_process(void);
+/* The policy of the file path (absolute), as mp_dovecot_policy_get(). */
+struct mp_policy *mp_dovecot_policy_get_path(const char *path,
+					     const char **error_r);
+
 /* The policy for user: a new reference the caller drops with
-   mp_policy_unref(), or NULL when the file cannot be loaded.  The file is
-   re-read when it changed since the last attempt; a broken file is read
-   once per state (size, mtime, inode) and its error ("FILE:LINE:COL:
-   reason") logged once per process and state, as an error.  *error_r
-   (may be NULL) gets the error text, valid until the next call. */
+   mp_policy_unref(), or NULL when the file cannot be loaded.  Kept by the
+   core's holder (one per path and process): re-read when the file or a
+   file it includes changed, a broken state read and logged (as an error,
+   "FILE:LINE:COL: reason") once, then NULL without reading until it
+   changes; never a stale policy.  *error_r (may be NULL) gets the error
+   text, valid until the next call. */
 struct mp_policy *mp_dovecot_policy_get(struct mail_user *user,
 					const char **error_r);
+
+/* The user's effective policy: the file's blocks for user->username plus
+   the user's override fields whose names start with field_prefix
+   ("pop3_retention_", "folder_quota_rule"), fed by full name.  A field
+   the core refuses is logged as a warning on event (user, field, reason)
+   and the file's value stands.  NULL when the policy cannot be loaded
+   (as mp_dovecot_policy_get()).  Free with mp_user_policy_free(); it
+   holds its own policy reference, and its strings live as long as it. */
+struct mp_user_policy *
+mp_dovecot_user_policy(struct mail_user *user, const char *field_prefix,
+		       struct event *event, const char **error_r);
 
 #endif

@@ -51,7 +51,7 @@ cmd_user(struct doveadm_mail_cmd_context *ctx, struct mail_user *user)
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_NOTPOSSIBLE);
 		return NULL;
 	}
-	if (puser->policy == NULL) {
+	if (puser->user_policy == NULL) {
 		e_error(puser->event, "The policy cannot be loaded: nothing "
 			"done (%s)", mp_dovecot_config_path(user));
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);

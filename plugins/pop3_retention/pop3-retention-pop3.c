@@ -6,10 +6,11 @@
  *   - messages with a DELE the plugin kept ($POP3Hidden) are left out of
  *     the session's listing, by Dovecot's own pop3_deleted_flag mechanism:
  *     the session's copy of the pop3 settings names our keyword (unless
- *     the admin set pop3_deleted_flag, which then wins).  Only the
- *     listing uses it: a DELE still expunges (pop3_delete_type is already
- *     parsed), and the storage hook turns it into a kept DELE when
- *     on_dele says so;
+ *     the admin set pop3_deleted_flag, which then wins and on_dele does
+ *     not apply).  When on_dele is defer or hide, the copy also says
+ *     pop3_delete_type = flag, so a DELE adds the keyword at QUIT instead
+ *     of expunging (the storage hook adds the rest); with expunge, a DELE
+ *     expunges as stock;
  *   - for an active user, CAPA's reply gets RFC 2449's
  *     "EXPIRE <days>|NEVER" line: a filter on the client's output
  *     recognizes the exact CAPA reply pop3 sends and adds the line.
@@ -119,6 +120,8 @@ static void pop3_retention_hide_kept(struct client *client,
 #endif
 	*set = *client->set;
 	set->pop3_deleted_flag = POP3_RETENTION_KW_HIDDEN;
+	if (puser->active && puser->retention.on_dele != MP_DELE_EXPUNGE)
+		set->parsed_delete_type = POP3_DELETE_TYPE_FLAG;
 	client->set = set;
 }
 

@@ -48,12 +48,12 @@
 #define POP3_RETENTION_EXT_RETRIEVED "pop3-retention-retrieved"
 #define POP3_RETENTION_EXT_DELETED "pop3-retention-deleted"
 
-/* Bounded work at the end of a POP3 session: at most this many messages
-   expunged (the rest wait for the next session or a sweep), and the
-   max_retained_size check only when the mailbox has at most this many
-   retained messages. */
+/* Bounded work at the end of a POP3 session: at most this many tracked
+   messages looked at and this many expunged (the rest wait for the next
+   session or a sweep); the max_retained_size check only when all of the
+   mailbox's retained messages were looked at. */
 #define POP3_RETENTION_SESSION_MAX_EXPUNGES 1000
-#define POP3_RETENTION_SESSION_MAX_RETAINED 100000
+#define POP3_RETENTION_SESSION_MAX_EXAMINED 100000
 
 ARRAY_DEFINE_TYPE(mp_retention_item_arr, struct mp_retention_item);
 
@@ -70,9 +70,10 @@ struct pop3_retention_user {
 	union mail_user_module_context module_ctx;
 	struct event *event;
 
-	/* The effective retention; meaningful when active.  Its strings
-	   (retrieve_mailbox) point into policy or the user's pool. */
-	struct mp_policy *policy;
+	/* The user's policy (file + userdb overrides; NULL when the file
+	   cannot be loaded) and the effective retention, meaningful when
+	   active; its strings (retrieve_mailbox) live in user_policy. */
+	struct mp_user_policy *user_policy;
 	struct mp_retention retention;
 	/* the policy loaded and a pop3_retention block (or a userdb field)
 	   applies to the user: otherwise the plugin is inert for the user */
@@ -123,14 +124,13 @@ struct pop3_retention_mailbox *pop3_retention_mailbox_get(struct mailbox *box);
 void pop3_retention_mailbox_free_ids(struct pop3_retention_mailbox *pbox);
 /* The state of the mail (its sequence set in its transaction). */
 void pop3_retention_msg_read(struct mail *mail, struct mp_retention_msg *msg_r);
+/* when as a stored time: 1 at least (0 means "lost"), UINT32_MAX at most */
+uint32_t pop3_retention_time32(time_t when);
 void pop3_retention_set_retrieved_at(struct mail *mail, uint32_t when);
 void pop3_retention_set_deleted_at(struct mail *mail, uint32_t when);
 /* Adds the retrieval marker and stamps now, or re-stamps a lost time;
    leaves a known first-retrieval time alone. */
 void pop3_retention_mark_retrieved(struct mail *mail, time_t now);
-/* Keeps a DELE'd message: hidden (and deferred), stamped now. */
-void pop3_retention_mark_deleted(struct mail *mail, bool deferred,
-				 time_t now);
 /* A search for the messages the plugin tracks: retrieved or DELE'd. */
 struct mail_search_args *pop3_retention_search_tracked(struct mailbox *box);
 
@@ -160,7 +160,7 @@ struct pop3_retention_purge_settings {
 	bool dry_run;
 	/* 0 = no limit */
 	unsigned int max_expunges;
-	unsigned int max_retained;	/* for the cap; 0 = no limit */
+	unsigned int max_examined;	/* 0 = no limit */
 	/* called for each message expunged (or that would be) */
 	void (*expunged)(void *ctx, struct mail *mail,
 			 const struct pop3_retention_purge_msg *msg);
@@ -170,8 +170,8 @@ struct pop3_retention_purge_result {
 	unsigned int examined, expunged, restamped;
 	unsigned int by_reason[MP_EXPIRE_SIZE + 1];
 	uint64_t bytes;
-	bool cap_skipped;	/* too many retained to check the cap here */
-	bool limited;		/* max_expunges stopped it */
+	bool cap_skipped;	/* not all retained seen: no cap check */
+	bool limited;		/* max_expunges or max_examined stopped it */
 };
 /* Purges box (opened here if needed) for user under its retention.
    Returns 0, or -1 with the storage error logged on the user's event. */

@@ -138,12 +138,19 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 	t_array_init(&items, 64);
 	t = mailbox_transaction_begin(box, 0, "pop3_retention purge");
 	args = pop3_retention_search_tracked(box);
-	ctx = mailbox_search_init(t, args, NULL, MAIL_FETCH_VIRTUAL_SIZE, NULL);
+	/* sizes only when they are needed (expunged, or the cap) */
+	ctx = mailbox_search_init(t, args, NULL, 0, NULL);
 	while (!purge.stop && mailbox_search_next(ctx, &mail)) {
 		struct mp_retention_verdict verdict;
 		struct mp_retention_msg msg;
 		uoff_t size;
 
+		if (set->max_examined != 0 &&
+		    result_r->examined >= set->max_examined) {
+			result_r->limited = TRUE;
+			result_r->cap_skipped = TRUE;
+			break;
+		}
 		result_r->examined++;
 		pop3_retention_msg_read(mail, &msg);
 		mp_retention_decide(policy, &msg, ioloop_time, set->as_of,
@@ -158,11 +165,12 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 				mail, (uint32_t)verdict.deleted_at);
 		if (verdict.restamp_retrieved || verdict.restamp_deleted)
 			result_r->restamped++;
-		size = pop3_retention_mail_size(mail);
 		if (verdict.expired) {
+			size = pop3_retention_mail_size(mail);
 			pop3_retention_expunge(&purge, mail, size,
 					       verdict.reason, &verdict);
 		} else if (policy->max_retained_size != 0) {
+			size = pop3_retention_mail_size(mail);
 			struct mp_retention_item *item = array_append_space(&items);
 
 			item->clock = verdict.clock;
@@ -179,13 +187,9 @@ int pop3_retention_purge_mailbox(struct mail_user *user, struct mailbox *box,
 	mail_search_args_deinit(args);
 	mail_search_args_unref(&args);
 
-	if (ret == 0 && !purge.stop && policy->max_retained_size != 0) {
-		if (set->max_retained != 0 &&
-		    array_count(&items) > set->max_retained)
-			result_r->cap_skipped = TRUE;
-		else
-			pop3_retention_purge_cap(&purge, t, &items);
-	}
+	if (ret == 0 && !purge.stop && !result_r->cap_skipped &&
+	    policy->max_retained_size != 0)
+		pop3_retention_purge_cap(&purge, t, &items);
 
 	if (ret < 0 || set->dry_run) {
 		mailbox_transaction_rollback(&t);

@@ -110,6 +110,7 @@ pop3_retention_move_retrieved(struct mail_user *user, struct mailbox *inbox)
 	t_array_init(&times, 64);
 	src_t = mailbox_transaction_begin(inbox, 0, "pop3_retention move");
 	dest_t = mailbox_transaction_begin(dest,
+		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
 		MAILBOX_TRANSACTION_FLAG_ASSIGN_UIDS, "pop3_retention move");
 	mail = mail_alloc(src_t, 0, NULL);
 	seq_range_array_iter_init(&iter, &puser->retr_uids);
@@ -164,7 +165,7 @@ pop3_retention_session_purge(struct mail_user *user, struct mailbox *box)
 	struct pop3_retention_purge_settings set = {
 		.as_of = ioloop_time,
 		.max_expunges = POP3_RETENTION_SESSION_MAX_EXPUNGES,
-		.max_retained = POP3_RETENTION_SESSION_MAX_RETAINED,
+		.max_examined = POP3_RETENTION_SESSION_MAX_EXAMINED,
 	};
 	struct pop3_retention_purge_result result;
 

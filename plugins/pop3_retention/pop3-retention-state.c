@@ -123,7 +123,7 @@ void pop3_retention_msg_read(struct mail *mail, struct mp_retention_msg *msg_r)
 	}
 }
 
-static uint32_t pop3_retention_time32(time_t when)
+uint32_t pop3_retention_time32(time_t when)
 {
 	if (when <= 0)
 		return 1;	/* 0 means "lost" */
@@ -161,17 +161,6 @@ void pop3_retention_mark_retrieved(struct mail *mail, time_t now)
 		pop3_retention_set_retrieved_at(mail,
 						pop3_retention_time32(now));
 	}
-}
-
-void pop3_retention_mark_deleted(struct mail *mail, bool deferred,
-				 time_t now)
-{
-	struct pop3_retention_mailbox *pbox =
-		pop3_retention_mailbox_get(mail->box);
-
-	mail_update_keywords(mail, MODIFY_ADD, deferred ?
-			     pbox->kw_hidden_deferred : pbox->kw_hidden);
-	pop3_retention_set_deleted_at(mail, pop3_retention_time32(now));
 }
 
 static struct mail_search_arg *

@@ -9,8 +9,10 @@
  *     every recorded message as retrieved, in that same transaction, and
  *     sets \Seen when on_retrieve = seen.  A session without QUIT never
  *     gets here, so its RETRs never count;
- *   - an expunge during QUIT is a client's DELE: with on_dele = defer or
- *     hide the message is kept, marked and hidden instead;
+ *   - with on_dele = defer or hide, pop3 applies a DELE at QUIT by adding
+ *     $POP3Hidden (pop3-retention-pop3.c sets its delete type to "flag"):
+ *     that keyword update also stamps the DELE and adds $POP3Deferred.
+ *     No expunge happens, so lazy_expunge makes no copy of a kept DELE;
  *   - stock pop3's \Seen on retrieved mail is dropped when on_retrieve is
  *     none or move.
  * Every mailbox: the keyword and extension ids are released on close. */
@@ -61,21 +63,35 @@ pop3_retention_mail_get_stream(struct mail *_mail, bool get_body,
 	return 0;
 }
 
-static void pop3_retention_mail_expunge(struct mail *_mail)
+static void
+pop3_retention_mail_update_keywords(struct mail *_mail,
+				    enum modify_type modify_type,
+				    struct mail_keywords *keywords)
 {
 	struct mail_private *mail = (struct mail_private *)_mail;
 	union mail_module_context *pmail = POP3_RETENTION_MAIL_CONTEXT(mail);
 	struct pop3_retention_user *puser = pop3_retention_box_user(_mail->box);
+	struct pop3_retention_mailbox *pbox;
 
-	if (pop3_retention_in_quit(puser) &&
+	if (modify_type == MODIFY_ADD && keywords->count == 1 &&
+	    pop3_retention_in_quit(puser) &&
 	    puser->retention.on_dele != MP_DELE_EXPUNGE) {
-		/* the client's DELE: kept, hidden from POP3 */
-		pop3_retention_mark_deleted(
-			_mail, puser->retention.on_dele == MP_DELE_DEFER,
-			ioloop_time);
-		return;
+		pbox = pop3_retention_mailbox_get(_mail->box);
+		if (keywords->idx[0] == pbox->kw_hidden->idx[0]) {
+			/* pop3 applying a DELE by flagging it (our
+			   pop3_delete_type, pop3-retention-pop3.c): kept,
+			   hidden, deferred when so, stamped.  Straight to
+			   super: through mail_update_keywords() this would
+			   come back here. */
+			pmail->super.update_keywords(_mail, MODIFY_ADD,
+				puser->retention.on_dele == MP_DELE_DEFER ?
+				pbox->kw_hidden_deferred : pbox->kw_hidden);
+			pop3_retention_set_deleted_at(_mail,
+				pop3_retention_time32(ioloop_time));
+			return;
+		}
 	}
-	pmail->super.expunge(_mail);
+	pmail->super.update_keywords(_mail, modify_type, keywords);
 }
 
 static void
@@ -113,7 +129,7 @@ void pop3_retention_mail_allocated(struct mail *_mail)
 	pmail->super = *v;
 	mail->vlast = &pmail->super;
 	v->get_stream = pop3_retention_mail_get_stream;
-	v->expunge = pop3_retention_mail_expunge;
+	v->update_keywords = pop3_retention_mail_update_keywords;
 	v->update_flags = pop3_retention_mail_update_flags;
 	MODULE_CONTEXT_SET_SELF(mail, pop3_retention_mail_module, pmail);
 }
@@ -130,6 +146,10 @@ pop3_retention_stamp_quit(struct mailbox_transaction_context *t,
 
 	if (!array_is_created(&puser->retr_uids))
 		return;
+	if (mailbox_is_readonly(t->box)) {
+		/* pop3 changes nothing there either */
+		return;
+	}
 	mail = mail_alloc(t, 0, NULL);
 	seq_range_array_iter_init(&iter, &puser->retr_uids);
 	while (seq_range_array_iter_nth(&iter, n++, &uid)) {

@@ -17,13 +17,6 @@
 struct pop3_retention_user_module pop3_retention_user_module =
 	MODULE_CONTEXT_INIT(&mail_user_module_register);
 
-static const char *const pop3_retention_keys[] = {
-	"keep_after_retrieval",
-	"on_dele",
-	"on_retrieve",
-	"max_retained_size",
-};
-
 struct pop3_retention_user *pop3_retention_user_get(struct mail_user *user)
 {
 	return POP3_RETENTION_USER_CONTEXT(user);
@@ -44,39 +37,11 @@ static void pop3_retention_user_deinit(struct mail_user *user)
 {
 	struct pop3_retention_user *puser = POP3_RETENTION_USER_CONTEXT(user);
 
-	if (puser->policy != NULL)
-		mp_policy_unref(&puser->policy);
+	mp_user_policy_free(&puser->user_policy);
 	if (array_is_created(&puser->retr_uids))
 		array_free(&puser->retr_uids);
 	event_unref(&puser->event);
 	puser->module_ctx.super.deinit(user);
-}
-
-/* Applies the user's override fields; returns whether any applied. */
-static bool pop3_retention_apply_overrides(struct pop3_retention_user *puser,
-					   struct mail_user *user)
-{
-	bool applied = FALSE;
-	unsigned int i;
-
-	for (i = 0; i < N_ELEMENTS(pop3_retention_keys); i++) {
-		const char *key = pop3_retention_keys[i];
-		const char *field = t_strconcat("pop3_retention_", key, NULL);
-		const char *value = mp_dovecot_user_field(user, field);
-		const char *error;
-
-		if (value == NULL)
-			continue;
-		if (mp_retention_set(&puser->retention, key, value, &error) < 0) {
-			e_warning(puser->event,
-				  "Ignoring the override %s=%s (the policy's "
-				  "value stands): %s", field, value, error);
-			continue;
-		}
-		e_debug(puser->event, "Override %s=%s", field, value);
-		applied = TRUE;
-	}
-	return applied;
 }
 
 void pop3_retention_mail_user_created(struct mail_user *user)
@@ -84,7 +49,6 @@ void pop3_retention_mail_user_created(struct mail_user *user)
 	struct mail_user_vfuncs *v = user->vlast;
 	struct pop3_retention_user *puser;
 	const char *error;
-	bool block;
 
 	puser = p_new(user->pool, struct pop3_retention_user, 1);
 	puser->module_ctx.super = *v;
@@ -94,15 +58,15 @@ void pop3_retention_mail_user_created(struct mail_user *user)
 	MODULE_CONTEXT_SET(user, pop3_retention_user_module, puser);
 
 	puser->event = mp_dovecot_event_create(user->event);
-	puser->policy = mp_dovecot_policy_get(user, &error);
-	if (puser->policy == NULL) {
+	puser->user_policy = mp_dovecot_user_policy(user, "pop3_retention_",
+						    puser->event, &error);
+	if (puser->user_policy == NULL) {
 		/* the glue logged it (once per file state) */
 		e_debug(puser->event, "Inert: no policy (%s)", error);
 		return;
 	}
-	block = mp_policy_retention(puser->policy, user->username,
-				    &puser->retention);
-	puser->active = pop3_retention_apply_overrides(puser, user) || block;
+	puser->active = mp_user_policy_retention(puser->user_policy,
+						 &puser->retention);
 	if (!puser->active) {
 		e_debug(puser->event, "Inert: no pop3_retention block applies");
 		return;

@@ -15,12 +15,23 @@ import os
 #   needs:     stock plugins loaded with it, in the same places
 #   dovecot:   (optional) Dovecot options (dovecot_conf.OPTIONS) the stack uses
 #              whenever the plugin is loaded; a test's own options win over them
+#   login:     a login plugin for these protocols' login processes
+#              (login_plugins, with login_plugin_dir = mail_plugin_dir)
 DOVECOT_PLUGINS = {
     "pop3_retention": {
         "file": "lib20_pop3_retention_plugin.so",
         "global": False,
         "protocols": ("pop3", "doveadm"),
         "needs": (),
+    },
+    # CAPA's EXPIRE before login (pop3-login has no mail storage: a .so of
+    # its own). Not a mail plugin: only login_plugins loads it.
+    "pop3_retention_login": {
+        "file": "lib20_pop3_retention_login_plugin.so",
+        "global": False,
+        "protocols": (),
+        "needs": (),
+        "login": ("pop3",),
     },
     "folder_quota": {
         "file": "lib20_folder_quota_plugin.so",
