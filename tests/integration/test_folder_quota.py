@@ -15,7 +15,7 @@ from mailstack.layout import Account
 from test_folder_quota_util import (
     RawImap, append, append_ok, append_refused, assert_overquota, capabilities,
     count, create, getquota, getquota_missing, imap, literal, log_lines, message,
-    ok, quotaroot, select, status, subjects, uid_command, uids, is_24)
+    ok, quotaroot, select, status, subjects, uid_command)
 
 pytestmark = pytest.mark.plugin("folder_quota")
 
@@ -304,16 +304,9 @@ def test_inbox_rules_ignore_case(stack):
     c.logout()
 
 
-def user_quota_fields(stack, size):
-    """userdb fields giving one account a user quota of size (e.g. "20K")."""
-    if is_24(stack):
-        return {"userdb_quota_storage_size": size}
-    return {"userdb_quota_rule": "*:storage=%s" % size}
-
-
 def test_user_and_folder_roots_together_the_lower_limit_wins(stack):
-    alice = Account("alice@example.com", "alice-secret", user_quota_fields(stack, "12K"))
-    stack.reset(policy_text=POLICY, accounts=[alice])
+    stack.reset(policy_text=POLICY)
+    stack.set_userdb("alice", stack.quota_fields(storage="12K"))
     c = imap(stack, "alice")
     create(c, "Box")
     # the folder's 10K is lower than the user's 12K: the folder refuses
@@ -369,8 +362,8 @@ def test_domain_and_user_blocks(stack):
 
 
 def test_userdb_overrides_change_and_add_rules(stack):
-    fields = {"userdb_folder_quota_rule": "Box:messages=1",
-              "userdb_folder_quota_rule2": "Extra/*:storage=1K:scope=subtree"}
+    fields = {"folder_quota_rule": "Box:messages=1",
+              "folder_quota_rule2": "Extra/*:storage=1K:scope=subtree"}
     alice = Account("alice@example.com", "alice-secret", fields)
     stack.reset(policy_text=POLICY, accounts=[alice, Account("carol@example.com", "carol-secret")])
     c = imap(stack, "alice")
@@ -395,7 +388,7 @@ def test_userdb_overrides_change_and_add_rules(stack):
 
 def test_a_bad_userdb_override_is_logged_and_the_file_stands(stack):
     alice = Account("alice@example.com", "alice-secret",
-                    {"userdb_folder_quota_rule": "Box:messages=lots"})
+                    {"folder_quota_rule": "Box:messages=lots"})
     stack.reset(policy_text=POLICY, accounts=[alice])
     offsets = stack.log_offsets()
     c = imap(stack, "alice")

@@ -6,8 +6,6 @@ enforce the folder roots; stock quota_warning works per folder root.
 """
 
 import os
-import subprocess
-import tempfile
 
 import pytest
 
@@ -110,29 +108,11 @@ def test_doveadm_quota_get_lists_folder_roots(policy):
     for i in range(3):
         append_ok(c, "Notes", message(100))
     c.logout()
-    proc = doveadm(policy, "-f", "tab", "quota", "get", "-u", "alice@example.com")
-    assert proc.returncode == 0, proc.stderr
-    rows = {}
-    lines = proc.stdout.strip().splitlines()
-    # columns: quota name, type, value, limit, %  (first line: titles)
-    assert lines[0].split("\t")[:4] == ["Quota name", "Type", "Value", "Limit"], lines[0]
-    for line in lines[1:]:
-        root, typ, value, limit = line.split("\t")[:4]
-        rows[(root, typ)] = (value, limit)
+    rows = {(r["Quota name"], r["Type"]): (r["Value"], r["Limit"])
+            for r in policy.doveadm_rows("quota", "get", "-u", "alice@example.com")}
     assert rows[("Folder Box", "MESSAGE")] == ("1", "2"), rows
     assert rows[("Folder Notes", "MESSAGE")] == ("3", "5"), rows
     assert (USER_ROOT, "STORAGE") in rows, rows
-
-
-def doveadm_save(stack, who, box, data):
-    """`doveadm save -u WHO -m BOX` with data on stdin (a temporary file, not
-    a pipe); returns the CompletedProcess."""
-    argv = stack.platform.cmd(["doveadm", "-c", stack.dovecot_conf(), "save", "-u",
-                               stack.account(who).address, "-m", box])
-    with tempfile.TemporaryFile() as src:
-        src.write(data)
-        src.seek(0)
-        return subprocess.run(argv, stdin=src, capture_output=True, timeout=60, text=False)
 
 
 def test_doveadm_save_and_move_are_refused_over_a_folder_limit(policy):
@@ -143,10 +123,11 @@ def test_doveadm_save_and_move_are_refused_over_a_folder_limit(policy):
     c.logout()
     codes = []
     for i in range(3):
-        proc = doveadm_save(policy, "alice", "Box", message(100, "saved %d" % i))
+        proc = policy.doveadm_save("alice", message(100, "saved %d" % i), mailbox="Box",
+                                   check=False)
         codes.append(proc.returncode)
         if proc.returncode != 0:
-            assert b"Quota exceeded in folder Box" in proc.stderr, proc.stderr
+            assert "Quota exceeded in folder Box" in proc.stderr, proc.stderr
     assert codes[:2] == [0, 0] and codes[2] != 0, codes
     # doveadm move DESTINATION QUERY
     proc = doveadm(policy, "move", "-u", "alice@example.com", "Box", "mailbox", "INBOX", "all")
@@ -207,10 +188,8 @@ def warnings(stack):
         os.unlink(out)
     extra = (WARNING_24 if is_24(stack) else WARNING_23) % {
         "script": stack.paths.i("warn", "warn.sh")}
-    stack.start(["dovecot"], dovecot_extra=extra)
-    stack.reset(policy_text=POLICY)
-    yield out
-    stack.start(["dovecot"], dovecot_extra="")
+    stack.configure(dovecot_extra=extra, policy_text=POLICY)
+    return out
 
 
 def test_quota_warning_at_80_percent_of_a_folder_root(warnings, stack):

@@ -9,10 +9,8 @@ UID goes first then, so the order below is the order of saving.
 
 import pytest
 
-from mailstack.layout import Account
-
 from test_folder_quota_util import (
-    append, append_ok, append_refused, count, create, getquota, imap, is_24,
+    append, append_ok, append_refused, count, create, getquota, imap,
     log_lines, message, select, subjects, uid_command)
 
 pytestmark = pytest.mark.plugin("folder_quota")
@@ -125,12 +123,8 @@ def test_subtree_expunges_only_the_target_folder(policy):
 
 
 def test_when_the_user_quota_refuses_nothing_is_expunged(stack):
-    if is_24(stack):
-        fields = {"userdb_quota_storage_size": "3K"}
-    else:
-        fields = {"userdb_quota_rule": "*:storage=3K"}
-    stack.reset(policy_text=POLICY,
-                accounts=[Account("alice@example.com", "alice-secret", fields)])
+    stack.reset(policy_text=POLICY)
+    stack.set_userdb("alice", stack.quota_fields(storage="3K"))
     c = imap(stack, "alice")
     create(c, "Trash")
     for i in range(3):

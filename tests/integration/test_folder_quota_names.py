@@ -10,6 +10,8 @@ namespace prefix, in modified UTF-7).
 
 import pytest
 
+from mailstack import MAILDIR_PLUS_PLUS
+
 from test_folder_quota_util import (
     append_ok, append_refused, create, getquota, getquota_missing, imap,
     message, mutf7, ok, quote, quotaroot)
@@ -40,12 +42,6 @@ folder_quota {
 }
 """
 
-MAILDIRPP = """
-namespace inbox {
-  separator = .
-  prefix = INBOX.
-}
-"""
 
 
 @pytest.fixture
@@ -56,10 +52,10 @@ def policy(stack):
 
 @pytest.fixture
 def maildirpp(stack):
-    """Dovecot with a Maildir++-style namespace, for one test."""
-    stack.start(["dovecot"], dovecot_extra=MAILDIRPP)
-    yield stack
-    stack.start(["dovecot"], dovecot_extra="")
+    """Dovecot with a Maildir++-style namespace (separator ".", prefix
+    "INBOX."), for one test."""
+    stack.configure(dovecot=MAILDIR_PLUS_PLUS)
+    return stack
 
 
 def test_maildirpp_namespace_sees_slash_patterns_with_its_separator(maildirpp):
