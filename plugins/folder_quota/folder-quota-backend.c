@@ -186,10 +186,14 @@ static int fq_backend_init(struct quota_root *root, const char *args ATTR_UNUSED
 	root->auto_updating = TRUE;
 #if FQ_DOVECOT24
 	fq_root_set_limits(froot, spec);
+	/* the root's own name, on the settings struct that is its own (the
+	   filter may be shared by all the user's folder roots) */
+	((struct quota_root_settings *)root->set)->quota_name = froot->name;
 	/* quota_warning's execute args can name the folder:
 	   %{event:quota_folder} */
 	event_add_str(root->backend.event, "quota_folder",
 		      froot->name + strlen(FOLDER_QUOTA_ROOT_PREFIX));
+	fuser->created = froot;
 #endif
 	return 0;
 }

@@ -74,6 +74,12 @@ struct fq_root {
 	uint64_t cached_bytes, cached_count;
 };
 
+enum fq_filter_mode {
+	FQ_FILTER_UNDECIDED = 0,
+	FQ_FILTER_SHARED,
+	FQ_FILTER_PER_ROOT,
+};
+
 struct fq_usage {
 	uint64_t vsize;
 	uint32_t messages;
@@ -106,10 +112,13 @@ struct fq_user {
 	pool_t pending_pool;
 	ARRAY(struct fq_pending) pending;
 
-	/* 2.4: filter names given to roots, by folder (see
-	   folder-quota-roots.c) */
+	/* 2.4: how roots get their settings, and the filter names given to
+	   roots of their own, by folder (see folder-quota-roots.c) */
+	enum fq_filter_mode filter_mode;
 	ARRAY(char *) filter_folders;
+	/* the root being made, for fq_backend_init(), and what it made */
 	const struct fq_root_spec *creating;
+	struct fq_root *created;
 
 	/* mailbox transactions open right now: roots are added and removed
 	   only when none is (the quota plugin sizes per-transaction state by

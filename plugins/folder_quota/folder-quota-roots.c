@@ -127,45 +127,32 @@ static const char *fq_filter_name(struct fq_user *fuser, const char *vname,
 	return t_strdup_printf("folder_quota_%u", i + 1);
 }
 
-/* The quota_root_settings of a root come from the filter "quota/<name>",
-   looked up again at every check (quota_ignore, the limits) and for each
-   quota_warning.  Overrides on the user's settings instance define that
-   filter for our root: its name, driver and limits (quota_warning
-   percentages are of these), and what must not leak in from the user's
-   own root or a mailbox block: no grace (LMTP would let a delivery pass
-   the folder limit by it), no quota_ignore, not hidden.  An override set
-   again later wins over the earlier one.  Returns the filter name. */
-static const char *fq_override_24(struct fq_user *fuser,
-				  const struct fq_root_spec *spec)
+/* The quota_root_settings of a root come from the settings filter
+   "quota/<filter>", looked up again at every check (quota_ignore, the
+   limits) and for each quota_warning; settings overrides on the user's
+   settings instance define that filter for our roots.  Each override costs
+   a little in every settings lookup of the user (and 2.4 makes dozens per
+   command), so all the roots of a user share one filter, FQ_SHARED_FILTER,
+   with the limits 0 there: the quota plugin then uses root->bytes_limit and
+   root->count_limit, which are ours, and each root's name is set on its own
+   settings struct (fq_backend_init()).  Only when quota_warning blocks
+   apply to the roots does each root get a filter of its own with its
+   limits, since a warning's percentage is of the limit in the settings. */
+#define FQ_SHARED_FILTER "folder_quota"
+
+static void fq_override_write_24(struct fq_user *fuser, const char *filter,
+				 const char *const *keyvalues)
 {
 	struct settings_instance *instance;
-	const char *filter, *prefix;
-	bool new_filter;
+	const char *prefix = t_strdup_printf("quota/%s/", filter);
 	unsigned int i;
 
 	instance = settings_instance_find(fuser->user->event);
-	if (instance == NULL) {
-		e_error(fuser->event, "no settings instance for %s", spec->vname);
-		return NULL;
-	}
-	filter = fq_filter_name(fuser, spec->vname, &new_filter);
-	prefix = t_strdup_printf("quota/%s/", filter);
-	const char *const keyvalues[] = {
-		"quota_storage_size", dec2str(spec->storage),
-		"quota_message_count", dec2str(spec->messages),
-		/* written once per filter: */
-		"quota_name", fq_root_name(spec->vname),
-		"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
-		"quota_storage_grace", "0",
-		"quota_ignore", "no",
-		"quota_hidden", "no",
-		NULL
-	};
-	for (i = 0; keyvalues[i] != NULL && (new_filter || i < 4); i += 2) {
+	i_assert(instance != NULL);
+	for (i = 0; keyvalues[i] != NULL; i += 2) {
 		settings_override(instance, t_strconcat(prefix, keyvalues[i], NULL),
 				  keyvalues[i + 1], SETTINGS_OVERRIDE_TYPE_CODE);
 	}
-	return filter;
 }
 
 /* A filter in an override is resolved step by step, each step by a lookup
@@ -186,26 +173,101 @@ static bool fq_override_prime_24(struct fq_user *fuser)
 	return TRUE;
 }
 
-/* The root of spec, whose overrides are written and primed. */
+/* What every folder root's settings say, whichever filter it has: our
+   driver, and nothing the admin set for the user's own root or in a
+   mailbox block: no grace (LMTP would let a delivery pass the folder limit
+   by it), no quota_ignore, enforced, shown. */
+static const char *const fq_fixed_settings[] = {
+	"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
+	"quota_storage_grace", "0",
+	"quota_storage_extra", "0",
+	"quota_storage_percentage", "100",
+	"quota_message_percentage", "100",
+	"quota_ignore", "no",
+	"quota_ignore_unlimited", "no",
+	"quota_enforce", "yes",
+	"quota_hidden", "no",
+	NULL
+};
+
+/* Decides once per user whether the roots share FQ_SHARED_FILTER. */
+static bool fq_filter_mode_24(struct fq_user *fuser)
+{
+	const struct quota_root_settings *set;
+	const char *error;
+
+	if (fuser->filter_mode != FQ_FILTER_UNDECIDED)
+		return TRUE;
+	if (settings_instance_find(fuser->user->event) == NULL) {
+		e_error(fuser->event, "no settings instance: no folder roots");
+		return FALSE;
+	}
+	const char *const shared[] = {
+		"quota_name", "Folder",
+		"quota_storage_size", "0",
+		"quota_message_count", "0",
+		NULL
+	};
+	fq_override_write_24(fuser, FQ_SHARED_FILTER, fq_fixed_settings);
+	fq_override_write_24(fuser, FQ_SHARED_FILTER, shared);
+	if (!fq_override_prime_24(fuser))
+		return FALSE;
+	if (settings_get_filter(fuser->ns->list->event, "quota", FQ_SHARED_FILTER,
+				&quota_root_setting_parser_info, 0,
+				&set, &error) < 0) {
+		e_error(fuser->event, "%s", error);
+		return FALSE;
+	}
+	fuser->filter_mode = array_is_created(&set->quota_warnings) &&
+		!array_is_empty(&set->quota_warnings) ?
+		FQ_FILTER_PER_ROOT : FQ_FILTER_SHARED;
+	settings_free(set);
+	return TRUE;
+}
+
+/* The settings filter of the root for spec (writing its overrides when it
+   has one of its own), or NULL. */
+static const char *fq_override_24(struct fq_user *fuser,
+				  const struct fq_root_spec *spec)
+{
+	const char *filter;
+	bool new_filter;
+
+	if (!fq_filter_mode_24(fuser))
+		return NULL;
+	if (fuser->filter_mode == FQ_FILTER_SHARED)
+		return FQ_SHARED_FILTER;
+	filter = fq_filter_name(fuser, spec->vname, &new_filter);
+	const char *const own[] = {
+		"quota_name", fq_root_name(spec->vname),
+		"quota_storage_size", dec2str(spec->storage),
+		"quota_message_count", dec2str(spec->messages),
+		NULL
+	};
+	if (new_filter)
+		fq_override_write_24(fuser, filter, fq_fixed_settings);
+	/* the name again is harmless; the limits may be new */
+	fq_override_write_24(fuser, filter, own);
+	return filter;
+}
+
+/* The root of spec, whose filter exists (and is primed). */
 static struct fq_root *fq_add_24(struct fq_user *fuser,
 				 const struct fq_root_spec *spec)
 {
-	struct quota_root *root;
+	struct fq_root *froot;
 	bool new_filter;
-	const char *filter = fq_filter_name(fuser, spec->vname, &new_filter);
+	const char *filter = fuser->filter_mode == FQ_FILTER_SHARED ?
+		FQ_SHARED_FILTER : fq_filter_name(fuser, spec->vname, &new_filter);
 
-	i_assert(!new_filter);
 	fuser->creating = spec;
 	quota_add_user_namespace(fuser->quota, filter, fuser->ns);
 	fuser->creating = NULL;
 
-	array_foreach_elem(FQ_QUOTA_ROOTS(fuser->quota), root) {
-		if (strcmp(root->backend.name, FOLDER_QUOTA_BACKEND_NAME) == 0 &&
-		    strcmp(root->set_filter_name, filter) == 0)
-			return (struct fq_root *)root;
-	}
-	/* quota_add_user_namespace() logged why */
-	return NULL;
+	/* fq_backend_init() put it into fuser->created */
+	froot = fuser->created;
+	fuser->created = NULL;
+	return froot;
 }
 #else
 static struct fq_root *fq_add_23(struct fq_user *fuser,
@@ -301,8 +363,9 @@ static void fq_roots_add(struct fq_user *fuser,
 		froot = fq_roots_find(fuser, spec->vname);
 		if (froot != NULL) {
 #if FQ_DOVECOT24
-			if (froot->storage_limit != spec->storage ||
-			    froot->message_limit != spec->messages)
+			if ((froot->storage_limit != spec->storage ||
+			     froot->message_limit != spec->messages) &&
+			    fuser->filter_mode == FQ_FILTER_PER_ROOT)
 				(void)fq_override_24(fuser, spec);
 #endif
 			fq_root_set_limits(froot, spec);
@@ -315,11 +378,12 @@ static void fq_roots_add(struct fq_user *fuser,
 				fuser->max_roots_logged = TRUE;
 			}
 		} else {
+#if FQ_DOVECOT24
+			if (fq_override_24(fuser, spec) == NULL)
+				continue;
+#endif
 			room--;
 			array_push_back(&todo, &spec);
-#if FQ_DOVECOT24
-			(void)fq_override_24(fuser, spec);
-#endif
 		}
 	}
 #if FQ_DOVECOT24
