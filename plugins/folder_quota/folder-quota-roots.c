@@ -11,8 +11,9 @@
  *
  * How a root is added differs: on 2.3 the root is built here exactly as
  * quota_root_init() builds one; on 2.4 the quota plugin builds it through
- * quota_add_user_namespace() from settings, which exist because settings
- * overrides name a filter "quota/folder_quota_N" for it (see fq_add_24). */
+ * quota_add_user_namespace() from the settings filter "quota/folder_quota",
+ * which settings overrides on the user's settings instance define (see
+ * fq_override_24()). */
 
 #include "lib.h"
 #include "str.h"

@@ -20,7 +20,6 @@
 #  define FQ_TEST_ALLOC_CALL(fn) \
 	(fn)(ctx, size, expunged_box, expunged_size, overruns_r, error_r)
 #  define FQ_QUOTA_TEST_ALLOC(quota) ((quota)->test_alloc)
-#  define FQ_QUOTA_VSIZES(quota) ((quota)->vsizes)
 /* imap: command_find() returns a const struct command on 2.4 */
 #  define FQ_CONST_COMMAND const
 #else
@@ -30,7 +29,6 @@
 	const char **error_r
 #  define FQ_TEST_ALLOC_CALL(fn) (fn)(ctx, size, error_r)
 #  define FQ_QUOTA_TEST_ALLOC(quota) ((quota)->set->test_alloc)
-#  define FQ_QUOTA_VSIZES(quota) ((quota)->set->vsizes)
 #  define FQ_CONST_COMMAND
 #endif
 
