@@ -86,9 +86,9 @@ test: deps
 	$(MAKE) clang-build
 	$(MAKE) unit
 	$(MAKE) asan
+	$(MAKE) miltertest-milter
 	$(MAKE) fuzz-smoke
 	$(MAKE) install-check
-	$(MAKE) miltertest
 	$(MAKE) integration STACK=debian12
 	$(MAKE) integration STACK=debian13
 

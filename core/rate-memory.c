@@ -3,9 +3,12 @@
  * Keys are spread over up to 64 shards by a keyed SipHash (random key
  * per store: rate keys are attacker-chosen); each shard is one
  * linear-probing hash table under its own mutex, so a check is one lock
- * and a probe or two, and threads only meet on the same shard.  The
- * check-and-count of a key runs entirely under its shard's lock, which
- * is what makes it atomic (no over-admission, no lost updates).
+ * and a probe or two, and threads only meet on the same shard.  A
+ * check of several keys locks each of their shards (in shard order, so
+ * two checks cannot deadlock), applies every key to a copy of its state
+ * and writes the copies back only when all fit: the check-and-count is
+ * atomic across its keys (no over-admission, no lost updates, no quota
+ * spent by a refused message).
  *
  * Bounded memory: every shard holds at most its share of max_keys.  A
  * new key in a full shard first drops an entry whose windows have both
@@ -25,6 +28,7 @@
  * Tables and entry arrays grow by doubling up to the shard's bound and
  * never shrink. */
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -402,37 +406,13 @@ static void memory_log_eviction(struct memory_store *store, uint64_t now_ms)
 	env->log(env->ctx, MP_LOG_WARNING, msg);
 }
 
-static enum mp_rate_status
-memory_check(struct mp_rate_store *_store, const char *key, size_t key_len,
-	     const struct mp_rate_spec *rate, uint64_t now_ms,
-	     struct mp_rate_result *result_r, const char **error_r)
+/* Marks entry idx as just used with window_ms: to the head of its LRU
+   list, moving lists when its window length changed. */
+static void entry_touch(struct memory_shard *shard, uint32_t idx,
+			uint64_t window_ms)
 {
-	struct memory_store *store = (struct memory_store *)_store;
-	const struct mp_env *env = _store->env;
-	uint64_t hash = mp_siphash13(store->hash_key, key, key_len);
-	uint64_t window_ms = mp_rate_window_ms(rate);
-	struct memory_shard *shard;
-	struct memory_entry *e;
-	enum mp_rate_status status;
-	bool evicted_live = false;
-	uint32_t idx, slot;
+	struct memory_entry *e = &shard->entries[idx];
 
-	shard = &store->shards[store->shard_bits == 0 ? 0 :
-			       hash >> (64 - store->shard_bits)];
-	pthread_mutex_lock(&shard->lock);
-	idx = slot_find(shard, hash, key, key_len, &slot);
-	if (idx == MEMORY_NIL) {
-		idx = entry_insert(env, shard, hash, key, key_len, now_ms,
-				   &evicted_live);
-		if (idx == MEMORY_NIL) {
-			pthread_mutex_unlock(&shard->lock);
-			*error_r = error_oom;
-			return MP_RATE_FAILED;
-		}
-	}
-	e = &shard->entries[idx];
-	status = mp_rate_window_apply(&e->w, rate->count, window_ms, now_ms,
-				      result_r);
 	e->used = ++shard->tick;
 	if (e->lru != MEMORY_LRU_NONE &&
 	    (e->lru == MEMORY_LRU_MIXED ||
@@ -449,11 +429,123 @@ memory_check(struct mp_rate_store *_store, const char *key, size_t key_len,
 		lru_unlink(shard, idx);
 		lru_push(shard, lru_for_window(shard, window_ms), idx);
 	}
-	pthread_mutex_unlock(&shard->lock);
+}
+
+/* Per op: its hash and the state to write back. */
+struct memory_op_state {
+	uint64_t hash;
+	struct mp_rate_window w;
+};
+
+static void shards_lock(struct memory_store *store,
+			const unsigned int *shard_of, size_t count, bool lock)
+{
+	/* Each distinct shard once, in ascending order: two calls that
+	   share shards take them in the same order, so they cannot
+	   deadlock.  count is small (MP_RATE_MAX_ITEMS): a selection by
+	   repeated minimum is cheaper than sorting. */
+	unsigned int last = 0;
+	bool first = true;
+
+	for (;;) {
+		unsigned int next = UINT_MAX;
+		size_t i;
+
+		for (i = 0; i < count; i++) {
+			if ((first || shard_of[i] > last) &&
+			    shard_of[i] < next)
+				next = shard_of[i];
+		}
+		if (next == UINT_MAX)
+			break;
+		if (lock)
+			pthread_mutex_lock(&store->shards[next].lock);
+		else
+			pthread_mutex_unlock(&store->shards[next].lock);
+		last = next;
+		first = false;
+	}
+}
+
+static enum mp_rate_status
+memory_check(struct mp_rate_store *_store, struct mp_rate_op *ops,
+	     size_t count, uint64_t now_ms, const char **error_r)
+{
+	struct memory_store *store = (struct memory_store *)_store;
+	const struct mp_env *env = _store->env;
+	struct memory_op_state st[MP_RATE_MAX_ITEMS];
+	unsigned int shard_of[MP_RATE_MAX_ITEMS] = { 0 };
+	enum mp_rate_status status = MP_RATE_ALLOWED;
+	bool evicted_live = false;
+	uint32_t idx, slot;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		st[i].hash = mp_siphash13(store->hash_key, ops[i].key,
+					  ops[i].key_len);
+		shard_of[i] = store->shard_bits == 0 ? 0 :
+			(unsigned int)(st[i].hash >> (64 - store->shard_bits));
+	}
+	shards_lock(store, shard_of, count, true);
+
+	/* Apply every op to a copy of its state: nothing is written unless
+	   all fit. */
+	for (i = 0; i < count; i++) {
+		struct memory_shard *shard = &store->shards[shard_of[i]];
+		struct mp_rate_item *item = ops[i].item;
+
+		idx = slot_find(shard, st[i].hash, ops[i].key, ops[i].key_len,
+				&slot);
+		if (idx == MEMORY_NIL)
+			memset(&st[i].w, 0, sizeof(st[i].w));
+		else
+			st[i].w = shard->entries[idx].w;
+		item->status = mp_rate_window_apply(&st[i].w, ops[i].limit,
+						    ops[i].window_ms,
+						    ops[i].cost, now_ms,
+						    &item->result);
+		if (item->status != MP_RATE_ALLOWED)
+			status = MP_RATE_LIMITED;
+	}
+	if (status == MP_RATE_LIMITED) {
+		/* nothing counted: the allowed ones report their estimate
+		   without this call's cost */
+		for (i = 0; i < count; i++) {
+			if (ops[i].item->status == MP_RATE_ALLOWED)
+				ops[i].item->result.count -= ops[i].cost;
+		}
+		shards_lock(store, shard_of, count, false);
+		return MP_RATE_LIMITED;
+	}
+	for (i = 0; i < count; i++) {
+		struct memory_shard *shard = &store->shards[shard_of[i]];
+
+		/* found again: an insert for an earlier op may have evicted
+		   or moved it */
+		idx = slot_find(shard, st[i].hash, ops[i].key, ops[i].key_len,
+				&slot);
+		if (idx == MEMORY_NIL) {
+			bool evicted = false;
+
+			idx = entry_insert(env, shard, st[i].hash, ops[i].key,
+					   ops[i].key_len, now_ms, &evicted);
+			evicted_live = evicted_live || evicted;
+			if (idx == MEMORY_NIL) {
+				/* the ops before this one are counted: an
+				   out-of-memory store fails open */
+				shards_lock(store, shard_of, count, false);
+				*error_r = error_oom;
+				return MP_RATE_FAILED;
+			}
+		}
+		shard->entries[idx].w = st[i].w;
+		entry_touch(shard, idx, ops[i].window_ms);
+	}
+	shards_lock(store, shard_of, count, false);
 
 	if (evicted_live)
 		memory_log_eviction(store, now_ms);
-	return status;
+	return MP_RATE_ALLOWED;
 }
 
 static void memory_shard_deinit(const struct mp_env *env,

@@ -3,11 +3,12 @@
 
 /* rate-private.h: what the rate stores share inside the core.
  *
- * A store implements ONE operation, check: for a key, read its window
- * state, apply one event with mp_rate_window_apply() and write the state
- * back, as a single atomic step with respect to every other caller of
- * that store.  The memory store does it under a shard mutex; the Redis
- * store does it in one Lua script (EVALSHA) that mirrors
+ * A store implements ONE operation, check: for a set of keys, read
+ * their window states, apply each key's cost with mp_rate_window_apply()
+ * to a copy, and write the copies back only when every key fits, as a
+ * single atomic step with respect to every other caller of that store.
+ * The memory store does it under its shard mutexes (taken in shard
+ * order); the Redis store does it in one Lua script (EVALSHA) that mirrors
  * mp_rate_window_apply() on a hash {start, window, prev, cur} with a
  * PEXPIRE of two windows.  Keeping the whole check-and-count inside the
  * store, rather than get/set calls from the limiter, is what makes a
@@ -36,19 +37,26 @@ struct mp_rate_window {
 	uint64_t cur;		/* events in [start, start + W) so far */
 };
 
+/* One item of a check as the stores see it: validated, with rate count
+   0 items removed. */
+struct mp_rate_op {
+	const char *key;
+	size_t key_len;		/* 1..MP_RATE_MAX_KEY_LEN, NUL follows */
+	uint64_t limit;		/* >= 1 */
+	uint64_t window_ms;	/* >= 1000 */
+	uint64_t cost;
+	struct mp_rate_item *item;	/* status and result go here */
+};
+
 struct mp_rate_store_vfuncs {
 	const char *name;
-	/* Counts one event for key against rate at now_ms, atomically per
-	   key, as mp_rate_window_apply() defines it.  The caller has
-	   checked that key has key_len bytes (at most MP_RATE_MAX_KEY_LEN)
-	   followed by a NUL, that rate->count >= 1 and
-	   rate->window_secs >= 1, and that result_r is not NULL. */
+	/* Applies ops[0..count) (count >= 1, distinct keys) at now_ms as
+	   mp_rate_check_items() defines it, atomically, filling each
+	   item's status and result.  Returns what mp_rate_check_items()
+	   returns. */
 	enum mp_rate_status (*check)(struct mp_rate_store *store,
-				     const char *key, size_t key_len,
-				     const struct mp_rate_spec *rate,
-				     uint64_t now_ms,
-				     struct mp_rate_result *result_r,
-				     const char **error_r);
+				     struct mp_rate_op *ops, size_t count,
+				     uint64_t now_ms, const char **error_r);
 	/* Frees the store and everything it owns. */
 	void (*free)(struct mp_rate_store *store);
 };
@@ -62,11 +70,17 @@ struct mp_rate_store {
 /* rate->window_secs in milliseconds, saturating at UINT64_MAX. */
 uint64_t mp_rate_window_ms(const struct mp_rate_spec *rate);
 
-/* Applies one event at now_ms to *w for a limit of `limit` events per
-   window_ms (both >= 1) and updates *w; fills *result_r.  An event is
-   allowed, and counted, iff
-       floor(prev * (W - elapsed) / W) + cur < limit
-   which for an integer limit is exactly the real-valued rule in rate.h.
+/* Applies `cost` events at now_ms to *w for a limit of `limit` events
+   per window_ms (both >= 1) and updates *w; fills *result_r.  With
+       estimate = floor(prev * (W - elapsed) / W) + cur
+   the events are allowed, and counted, iff
+       estimate + max(cost, 1) <= limit
+   which for cost 1 and an integer limit is exactly the real-valued rule
+   in rate.h (cost 0 asks "is it under the limit now" and counts
+   nothing).  When limited, retry_after_ms is the wait until the cost
+   would fit, UINT64_MAX when cost > limit.  *w is also updated when
+   limited (rolled to now_ms): callers that must not commit work on a
+   copy.
    Rules for the edges:
    - now_ms before w->start_ms (the clock went backwards, or another
      host's clock is ahead): the event falls in the current window at
@@ -80,7 +94,7 @@ uint64_t mp_rate_window_ms(const struct mp_rate_spec *rate);
    - all products are 128-bit, so no count or window can overflow. */
 enum mp_rate_status mp_rate_window_apply(struct mp_rate_window *w,
 					 uint64_t limit, uint64_t window_ms,
-					 uint64_t now_ms,
+					 uint64_t cost, uint64_t now_ms,
 					 struct mp_rate_result *result_r);
 
 /* True when forgetting *w changes no future answer: both of its windows

@@ -7,9 +7,10 @@
  * __int128 does not exist on the 32-bit Debian architectures that also
  * run Postfix and Dovecot.
  *
- * DIAGNOSTICS: mp_rate_check() fails (MP_RATE_FAILED) on a NULL argument,
- * a key longer than MP_RATE_MAX_KEY_LEN, a rate with a zero window, or
- * whatever the store reports. */
+ * DIAGNOSTICS: mp_rate_check() and mp_rate_check_items() fail
+ * (MP_RATE_FAILED) on a NULL argument, a key longer than
+ * MP_RATE_MAX_KEY_LEN, the same key twice in one call, a rate with a
+ * zero window, or whatever the store reports. */
 
 #include <string.h>
 #include <time.h>
@@ -161,10 +162,10 @@ static uint64_t window_allowed_at(const struct mp_rate_window *w,
 
 enum mp_rate_status mp_rate_window_apply(struct mp_rate_window *w,
 					 uint64_t limit, uint64_t window_ms,
-					 uint64_t now_ms,
+					 uint64_t cost, uint64_t now_ms,
 					 struct mp_rate_result *result_r)
 {
-	uint64_t at_ms, elapsed, estimate;
+	uint64_t at_ms, elapsed, estimate, need = cost == 0 ? 1 : cost;
 
 	if (w->window_ms == 0) {
 		w->start_ms = now_ms - now_ms % window_ms;
@@ -178,18 +179,24 @@ enum mp_rate_status mp_rate_window_apply(struct mp_rate_window *w,
 	elapsed = at_ms - w->start_ms;
 	estimate = window_estimate(w, at_ms);
 
-	if (estimate < limit) {
-		/* cur <= estimate < limit: no overflow */
-		w->cur++;
-		result_r->count = estimate + 1;
+	if (need <= limit && estimate <= limit - need) {
+		/* cur <= estimate <= limit - cost: no overflow */
+		w->cur += cost;
+		result_r->count = estimate + cost;
 		result_r->retry_after_ms = 0;
 		return MP_RATE_ALLOWED;
 	}
 	result_r->count = estimate;
-	/* measured on the caller's clock: when it is behind the window
-	   start, the wait includes the difference */
+	if (need > limit) {
+		result_r->retry_after_ms = UINT64_MAX;
+		return MP_RATE_LIMITED;
+	}
+	/* The cost fits once the estimate is below limit - need + 1.
+	   Measured on the caller's clock: when it is behind the window
+	   start, the wait includes the difference. */
 	result_r->retry_after_ms =
-		sat_add(window_allowed_at(w, limit) - elapsed, at_ms - now_ms);
+		sat_add(window_allowed_at(w, limit - need + 1) - elapsed,
+			at_ms - now_ms);
 	return MP_RATE_LIMITED;
 }
 
@@ -205,23 +212,113 @@ bool mp_rate_window_expired(const struct mp_rate_window *w, uint64_t now_ms)
 	return since >= w->window_ms && since - w->window_ms >= w->window_ms;
 }
 
+/* Validates items and builds the store's ops; returns the number of
+   ops, or -1 with *error_r and the offending item FAILED. */
+static int rate_ops_build(struct mp_rate_item *items, size_t count,
+			  struct mp_rate_op *ops, const char **error_r)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < count; i++) {
+		struct mp_rate_item *item = &items[i];
+		size_t key_len;
+
+		item->status = MP_RATE_ALLOWED;
+		item->result.count = 0;
+		item->result.retry_after_ms = 0;
+		if (item->rate.count == 0)
+			continue;
+		if (item->key == NULL) {
+			*error_r = "rate check without a key";
+			goto fail;
+		}
+		if (item->rate.window_secs == 0) {
+			*error_r = "invalid rate: zero window";
+			goto fail;
+		}
+		key_len = strnlen(item->key, MP_RATE_MAX_KEY_LEN + 1);
+		if (key_len > MP_RATE_MAX_KEY_LEN) {
+			*error_r = "rate key too long (more than "
+				MP_RATE_STR(MP_RATE_MAX_KEY_LEN) " bytes)";
+			goto fail;
+		}
+		for (j = 0; j < n; j++) {
+			if (ops[j].key_len == key_len &&
+			    memcmp(ops[j].key, item->key, key_len) == 0) {
+				*error_r = "the same rate key twice in one check";
+				goto fail;
+			}
+		}
+		ops[n].key = item->key;
+		ops[n].key_len = key_len;
+		ops[n].limit = item->rate.count;
+		ops[n].window_ms = mp_rate_window_ms(&item->rate);
+		ops[n].cost = item->cost;
+		ops[n].item = item;
+		n++;
+		continue;
+	fail:
+		item->status = MP_RATE_FAILED;
+		return -1;
+	}
+	return (int)n;
+}
+
+enum mp_rate_status mp_rate_check_items(struct mp_rate_store *store,
+					struct mp_rate_item *items,
+					size_t count, uint64_t now_ms,
+					const char **error_r)
+{
+	struct mp_rate_op ops[MP_RATE_MAX_ITEMS];
+	const char *unused_error;
+	enum mp_rate_status status;
+	int n;
+	size_t i;
+
+	if (error_r == NULL)
+		error_r = &unused_error;
+	if (count > MP_RATE_MAX_ITEMS) {
+		*error_r = "too many items in one rate check (more than "
+			MP_RATE_STR(MP_RATE_MAX_ITEMS) ")";
+		return MP_RATE_FAILED;
+	}
+	if (count > 0 && items == NULL) {
+		*error_r = "rate check without items";
+		return MP_RATE_FAILED;
+	}
+	n = rate_ops_build(items, count, ops, error_r);
+	if (n < 0)
+		return MP_RATE_FAILED;
+	if (n == 0)
+		return MP_RATE_ALLOWED;
+	if (store == NULL) {
+		*error_r = "rate check without a store";
+		return MP_RATE_FAILED;
+	}
+	status = store->v->check(store, ops, (size_t)n, now_ms, error_r);
+	if (status == MP_RATE_FAILED) {
+		for (i = 0; i < (size_t)n; i++)
+			ops[i].item->status = MP_RATE_FAILED;
+	}
+	return status;
+}
+
 enum mp_rate_status mp_rate_check(struct mp_rate_store *store, const char *key,
 				  const struct mp_rate_spec *rate,
 				  uint64_t now_ms,
 				  struct mp_rate_result *result_r,
 				  const char **error_r)
 {
-	struct mp_rate_result unused;
+	struct mp_rate_item item;
 	const char *unused_error;
-	size_t key_len;
+	enum mp_rate_status status;
 
-	if (result_r == NULL)
-		result_r = &unused;
 	if (error_r == NULL)
 		error_r = &unused_error;
-	result_r->count = 0;
-	result_r->retry_after_ms = 0;
-
+	if (result_r != NULL) {
+		result_r->count = 0;
+		result_r->retry_after_ms = 0;
+	}
 	if (rate == NULL) {
 		*error_r = "rate check without a rate";
 		return MP_RATE_FAILED;
@@ -232,18 +329,14 @@ enum mp_rate_status mp_rate_check(struct mp_rate_store *store, const char *key,
 		*error_r = "rate check without a store or key";
 		return MP_RATE_FAILED;
 	}
-	if (rate->window_secs == 0) {
-		*error_r = "invalid rate: zero window";
-		return MP_RATE_FAILED;
-	}
-	key_len = strnlen(key, MP_RATE_MAX_KEY_LEN + 1);
-	if (key_len > MP_RATE_MAX_KEY_LEN) {
-		*error_r = "rate key too long (more than "
-			MP_RATE_STR(MP_RATE_MAX_KEY_LEN) " bytes)";
-		return MP_RATE_FAILED;
-	}
-	return store->v->check(store, key, key_len, rate, now_ms, result_r,
-			       error_r);
+	memset(&item, 0, sizeof(item));
+	item.key = key;
+	item.rate = *rate;
+	item.cost = 1;
+	status = mp_rate_check_items(store, &item, 1, now_ms, error_r);
+	if (result_r != NULL && status != MP_RATE_FAILED)
+		*result_r = item.result;
+	return status;
 }
 
 void mp_rate_store_free(struct mp_rate_store **store)

@@ -134,6 +134,10 @@ def bench_session(stack, rounds, messages, size):
     pairs = [w / o for o, w in zip(*r["samples"])]
     print("  median of the %d paired round ratios: %.2f (min %.2f, max %.2f)" % (
         len(pairs), statistics.median(pairs), min(pairs), max(pairs)))
+    # on a shared machine the best round is the one least disturbed
+    best_o, best_w = max(r["samples"][0]), max(r["samples"][1])
+    print("  best round: without %.0f msg/s, with %.0f msg/s, ratio %.2f" % (
+        best_o, best_w, best_w / best_o))
     ew, eo = statistics.median(ended["with"]), statistics.median(ended["without"])
     print("  until the session's process ended: without %.2f s, with %.2f s "
           "(ratio of rates %.2f)" % (eo, ew, eo / ew))
@@ -178,6 +182,8 @@ def bench_sweep(stack, rounds, users, per_user):
         raise HarnessError("%s has %d messages, expected %d" % (accounts[-1].address, left,
                                                                  per_user))
     mo, ms = statistics.median(ours), statistics.median(stock)
+    print("  best round: stock %.2f s, sweep %.2f s, ratio %.2f" % (
+        min(stock), min(ours), min(stock) / min(ours)))
     print("sweep -A, %d users x %d retrieved:   stock expunge %.2f s (%.0f msg/s), "
           "pop3-retention sweep %.2f s (%.0f msg/s), ratio %.2f" % (
               users, per_user, ms, total / ms, mo, total / mo, ms / mo))

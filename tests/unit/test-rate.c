@@ -149,7 +149,7 @@ static void test_window_table(void **state)
 		struct mp_rate_result result = { 99, 99 };
 		enum mp_rate_status status;
 
-		status = mp_rate_window_apply(&w, c->limit, c->window_ms,
+		status = mp_rate_window_apply(&w, c->limit, c->window_ms, 1,
 					      c->now_ms, &result);
 		if (status != c->status)
 			fail_msg("\"%s\": status %d, expected %d", c->name,
@@ -194,16 +194,16 @@ static void test_window_retry_is_exact(void **state)
 		struct mp_rate_window probe;
 		uint64_t retry;
 
-		if (mp_rate_window_apply(&w, limit, W, now, &r) !=
+		if (mp_rate_window_apply(&w, limit, W, 1, now, &r) !=
 		    MP_RATE_LIMITED)
 			continue;
 		assert_true(r.retry_after_ms > 0);
 		retry = r.retry_after_ms;
 		probe = w;
-		assert_int_equal(mp_rate_window_apply(&probe, limit, W,
+		assert_int_equal(mp_rate_window_apply(&probe, limit, W, 1,
 			now + retry - 1, &r), MP_RATE_LIMITED);
 		probe = w;
-		assert_int_equal(mp_rate_window_apply(&probe, limit, W,
+		assert_int_equal(mp_rate_window_apply(&probe, limit, W, 1,
 			now + retry, &r), MP_RATE_ALLOWED);
 		tried++;
 	}
@@ -222,7 +222,7 @@ static void test_window_never_over_admits_in_a_window(void **state)
 	(void)state;
 	/* one attempt every 100 ms for four 1-minute windows, 10/1m */
 	for (uint64_t t = 60 * SEC; t < 5 * 60 * SEC; t += 100) {
-		if (mp_rate_window_apply(&w, 10, 60 * SEC, t, &r) ==
+		if (mp_rate_window_apply(&w, 10, 60 * SEC, 1, t, &r) ==
 		    MP_RATE_ALLOWED)
 			allowed_in[t / (60 * SEC) - 1]++;
 	}
@@ -976,6 +976,220 @@ static void test_clock(void **state)
 	assert_true(b + 1000 >= a);
 }
 
+
+/* ---- costs and several keys in one check ---- */
+
+static void test_window_cost(void **state)
+{
+	struct mp_rate_window w = { 0, 0, 0, 0 };
+	struct mp_rate_result r;
+
+	(void)state;
+	/* 7 + 3 fits a limit of 10 exactly; 1 more does not */
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 7, NOW, &r),
+			 MP_RATE_ALLOWED);
+	assert_int_equal(r.count, 7);
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 4, NOW, &r),
+			 MP_RATE_LIMITED);
+	assert_int_equal(r.count, 7);
+	assert_int_equal(w.cur, 7);
+	/* the retry is when 4 would fit: the next window, once the
+	   weighted 7 drops below 10 - 4 + 1 = 7 */
+	assert_true(r.retry_after_ms > 0 && r.retry_after_ms != UINT64_MAX);
+	{
+		struct mp_rate_window probe = w;
+		struct mp_rate_result r2;
+
+		assert_int_equal(mp_rate_window_apply(&probe, 10, H, 4,
+			NOW + r.retry_after_ms - 1, &r2), MP_RATE_LIMITED);
+		probe = w;
+		assert_int_equal(mp_rate_window_apply(&probe, 10, H, 4,
+			NOW + r.retry_after_ms, &r2), MP_RATE_ALLOWED);
+	}
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 3, NOW, &r),
+			 MP_RATE_ALLOWED);
+	assert_int_equal(r.count, 10);
+	/* cost 0 peeks: at the limit it is LIMITED, and counts nothing */
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 0, NOW, &r),
+			 MP_RATE_LIMITED);
+	assert_int_equal(w.cur, 10);
+	/* a cost above the limit never fits */
+	w = (struct mp_rate_window){ 0, 0, 0, 0 };
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 11, NOW, &r),
+			 MP_RATE_LIMITED);
+	assert_int_equal(r.retry_after_ms, UINT64_MAX);
+	assert_int_equal(w.cur, 0);
+	assert_int_equal(mp_rate_window_apply(&w, 10, H, 0, NOW, &r),
+			 MP_RATE_ALLOWED);
+	assert_int_equal(r.count, 0);
+	assert_int_equal(w.cur, 0);
+}
+
+static void item_set(struct mp_rate_item *item, const char *key,
+		     uint64_t count, uint64_t window_secs, uint64_t cost)
+{
+	memset(item, 0, sizeof(*item));
+	item->key = key;
+	item->rate.count = count;
+	item->rate.window_secs = window_secs;
+	item->cost = cost;
+}
+
+static void test_items_all_or_nothing(void **state)
+{
+	struct mp_rate_store *store = store_new(NULL, 0);
+	struct mp_rate_item it[3];
+	const char *error = NULL;
+
+	(void)state;
+	/* login 5/h, ip 2/h, sender unlimited */
+	for (int i = 0; i < 2; i++) {
+		item_set(&it[0], "login/a", 5, 3600, 1);
+		item_set(&it[1], "ip/1", 2, 3600, 1);
+		item_set(&it[2], "sender/x", 0, 0, 1);
+		assert_int_equal(mp_rate_check_items(store, it, 3, NOW, &error),
+				 MP_RATE_ALLOWED);
+		assert_int_equal(it[0].result.count, (uint64_t)i + 1);
+		assert_int_equal(it[1].result.count, (uint64_t)i + 1);
+		assert_int_equal(it[2].status, MP_RATE_ALLOWED);
+		assert_int_equal(it[2].result.count, 0);
+	}
+	/* the ip is full: nothing counted, not even for the login */
+	for (int i = 0; i < 3; i++) {
+		item_set(&it[0], "login/a", 5, 3600, 1);
+		item_set(&it[1], "ip/1", 2, 3600, 1);
+		assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
+				 MP_RATE_LIMITED);
+		assert_int_equal(it[0].status, MP_RATE_ALLOWED);
+		assert_int_equal(it[0].result.count, 2);
+		assert_int_equal(it[1].status, MP_RATE_LIMITED);
+		assert_true(it[1].result.retry_after_ms > 0);
+	}
+	/* the login alone still has its 3 left */
+	for (int i = 0; i < 3; i++) {
+		item_set(&it[0], "login/a", 5, 3600, 1);
+		assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
+				 MP_RATE_ALLOWED);
+	}
+	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
+			 MP_RATE_LIMITED);
+	/* a limited key only creates nothing: 2 keys so far */
+	assert_int_equal(mp_rate_store_memory_count(store), 2);
+	item_set(&it[0], "new/limited", 1, 60, 2);
+	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
+			 MP_RATE_LIMITED);
+	assert_int_equal(mp_rate_store_memory_count(store), 2);
+	/* no items, or only unlimited ones: allowed, no store needed */
+	assert_int_equal(mp_rate_check_items(NULL, NULL, 0, NOW, &error),
+			 MP_RATE_ALLOWED);
+	item_set(&it[0], "x", 0, 0, 1);
+	assert_int_equal(mp_rate_check_items(NULL, it, 1, NOW, &error),
+			 MP_RATE_ALLOWED);
+	mp_rate_store_free(&store);
+}
+
+static void test_items_errors(void **state)
+{
+	struct mp_rate_store *store = store_new(NULL, 0);
+	struct mp_rate_item it[MP_RATE_MAX_ITEMS + 1];
+	char keys[MP_RATE_MAX_ITEMS + 1][8];
+	const char *error = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(it); i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
+		item_set(&it[i], keys[i], 10, 60, 1);
+	}
+	assert_int_equal(mp_rate_check_items(store, it, MP_RATE_MAX_ITEMS + 1,
+					     NOW, &error), MP_RATE_FAILED);
+	assert_non_null(strstr(error, "too many"));
+	/* the limit itself is fine */
+	assert_int_equal(mp_rate_check_items(store, it, MP_RATE_MAX_ITEMS,
+					     NOW, &error), MP_RATE_ALLOWED);
+	item_set(&it[1], "k0", 10, 60, 1);
+	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
+			 MP_RATE_FAILED);
+	assert_non_null(strstr(error, "same rate key"));
+	assert_int_equal(it[1].status, MP_RATE_FAILED);
+	item_set(&it[1], NULL, 10, 60, 1);
+	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
+			 MP_RATE_FAILED);
+	item_set(&it[1], "k1", 10, 0, 1);
+	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
+			 MP_RATE_FAILED);
+	assert_int_equal(mp_rate_check_items(NULL, it, 1, NOW, &error),
+			 MP_RATE_FAILED);
+	/* a failed call counted nothing: k0 has only the one from above */
+	item_set(&it[0], "k0", 10, 60, 0);
+	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
+			 MP_RATE_ALLOWED);
+	assert_int_equal(it[0].result.count, 1);
+	mp_rate_store_free(&store);
+}
+
+/* Threads check overlapping key sets ({a,b}, {b,c}, {c,a}, ...) whose
+   shards they lock in different orders of appearance: no deadlock, and
+   every key ends with exactly the limit counted. */
+#define MULTI_THREADS 6
+#define MULTI_LIMIT 3000
+
+static void *multi_thread(void *arg)
+{
+	struct mp_rate_store *store = ((void **)arg)[0];
+	unsigned int n = (unsigned int)(uintptr_t)((void **)arg)[1];
+	static const char *const keys[] = { "ka", "kb", "kc" };
+	struct mp_rate_item it[2];
+	uintptr_t allowed = 0;
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		item_set(&it[0], keys[(n + i) % 3], MULTI_LIMIT, 3600, 1);
+		item_set(&it[1], keys[(n + i + 1) % 3], MULTI_LIMIT, 3600, 1);
+		if (mp_rate_check_items(store, it, 2, NOW, NULL) ==
+		    MP_RATE_ALLOWED)
+			allowed++;
+	}
+	return (void *)allowed;
+}
+
+static void test_items_threads(void **state)
+{
+	/* many keys: several shards */
+	struct mp_rate_store *store = store_new(NULL, 100000);
+	pthread_t th[MULTI_THREADS];
+	void *args[MULTI_THREADS][2];
+	uintptr_t total = 0;
+	uint64_t counted = 0;
+	struct mp_rate_item it;
+
+	(void)state;
+	for (uintptr_t i = 0; i < MULTI_THREADS; i++) {
+		args[i][0] = store;
+		args[i][1] = (void *)i;
+		assert_int_equal(pthread_create(&th[i], NULL, multi_thread,
+						args[i]), 0);
+	}
+	for (int i = 0; i < MULTI_THREADS; i++) {
+		void *ret;
+
+		pthread_join(th[i], &ret);
+		total += (uintptr_t)ret;
+	}
+	/* each allowed call counts 2 of the 3 keys' 3 * LIMIT */
+	assert_true(total * 2 <= 3 * MULTI_LIMIT);
+	/* every key is within its limit, and the counts are exactly the
+	   allowed calls' (no lost update, nothing counted for a refusal) */
+	for (int k = 0; k < 3; k++) {
+		static const char *const keys[] = { "ka", "kb", "kc" };
+
+		item_set(&it, keys[k], MULTI_LIMIT, 3600, 0);
+		(void)mp_rate_check_items(store, &it, 1, NOW, NULL);
+		assert_true(it.result.count <= MULTI_LIMIT);
+		counted += it.result.count;
+	}
+	assert_int_equal(counted, total * 2);
+	mp_rate_store_free(&store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1200,10 @@ int main(void)
 		cmocka_unit_test(test_window_ms),
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_store_allow_then_deny),
+		cmocka_unit_test(test_window_cost),
+		cmocka_unit_test(test_items_all_or_nothing),
+		cmocka_unit_test(test_items_errors),
+		cmocka_unit_test(test_items_threads),
 		cmocka_unit_test(test_store_keys_are_bytes),
 		cmocka_unit_test(test_store_key_length),
 		cmocka_unit_test(test_store_bad_arguments),

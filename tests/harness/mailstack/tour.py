@@ -136,6 +136,38 @@ class SmtpTalk:
         return self.cmd("AUTH PLAIN " + token, "AUTH PLAIN <%s, password %s>" % (
             user, "*" * len(password)))
 
+    def rcpt_many(self, rcpt, count, shown=2):
+        """RCPT TO the same address count times; prints the first and last
+        `shown` exchanges and a count of the rest. Returns the codes."""
+        codes = []
+        for i in range(count):
+            line = "RCPT TO:<%s>" % rcpt
+            code, text = self.conn.docmd(line)
+            codes.append(code)
+            if i < shown or i >= count - shown:
+                self.tour.lines("C:", line)
+                self.reply(code, text)
+            elif i == shown:
+                self.tour.write("    ... %d more RCPT TO:<%s>, each answered as below ..." % (
+                    count - 2 * shown, rcpt))
+        return codes
+
+    def data(self, sender, rcpt, subject):
+        """DATA with a short message; returns the final reply code."""
+        self.tour.lines("C:", "DATA")
+        code, text = self.conn.docmd("DATA")
+        self.reply(code, text)
+        if code != 354:
+            return code
+        msg = clients.message(sender, rcpt, subject=subject)
+        self.tour.lines("C:", "(Subject: %s, %d bytes)" % (subject, len(msg)))
+        self.tour.lines("C:", ".")
+        wire = re.sub(rb"(?m)^\.", b"..", msg.replace(b"\r\n", b"\n"))
+        self.conn.send(wire.replace(b"\n", b"\r\n") + b".\r\n")
+        code, text = self.conn.getreply()
+        self.reply(code, text)
+        return code
+
     def send_message(self, sender, rcpts, subject):
         """MAIL, RCPT each, DATA if a recipient was accepted. Returns the codes."""
         codes = {"mail": self.cmd("MAIL FROM:<%s>" % sender)[0], "rcpt": []}
@@ -144,18 +176,7 @@ class SmtpTalk:
         for r in rcpts:
             codes["rcpt"].append(self.cmd("RCPT TO:<%s>" % r)[0])
         if any(c < 400 for c in codes["rcpt"]):
-            self.tour.lines("C:", "DATA")
-            code, text = self.conn.docmd("DATA")
-            self.reply(code, text)
-            if code == 354:
-                msg = clients.message(sender, rcpts[0], subject=subject)
-                self.tour.lines("C:", "(Subject: %s, %d bytes)" % (subject, len(msg)))
-                self.tour.lines("C:", ".")
-                wire = re.sub(rb"(?m)^\.", b"..", msg.replace(b"\r\n", b"\n"))
-                self.conn.send(wire.replace(b"\n", b"\r\n") + b".\r\n")
-                code, text = self.conn.getreply()
-                self.reply(code, text)
-            codes["data"] = code
+            codes["data"] = self.data(sender, rcpts[0], subject)
         return codes
 
     def quit(self):

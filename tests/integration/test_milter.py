@@ -1,0 +1,420 @@
+"""mailpolicy-milter on the real Postfix (and Dovecot SASL) of the stack.
+
+Each test installs a policy (the milter restarts with it), drives a listener
+with smtplib or swaks (real STARTTLS and AUTH, or XCLIENT where only the
+macros matter) and asserts what the client sees: the reply code, enhanced
+code and text, and the message in the recipient's Maildir with its audit
+header. Listener labels are the harness's {daemon_name}s (mx, submission,
+submissions), so each listener is found by name.
+"""
+
+import email
+import glob
+import hmac
+import hashlib
+import os
+import signal
+import smtplib
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from mailstack import clients, probe
+
+pytestmark = pytest.mark.milter
+
+BASE = """
+listener mx {
+  ports = 25
+  auth = forbid
+  max_recipients = 2
+}
+listener submission {
+  ports = 587 26
+  auth = require
+  tls = require
+  min_tls = TLSv1.2
+  sender = login
+  max_message_size = 20K
+}
+listener submissions {
+  ports = 465
+  auth = require
+  tls = require
+  sender = login
+}
+milter {
+  socket = inet:1@127.0.0.1
+  unknown_listener = tempfail
+  audit_header = X-Mailpolicy
+%(milter)s
+}
+"""
+
+
+def policy(milter="", **listener_extra):
+    text = BASE % {"milter": milter}
+    for label, extra in listener_extra.items():
+        text = text.replace("listener %s {\n" % label, "listener %s {\n%s\n" % (label, extra), 1)
+    return text
+
+
+@pytest.fixture(scope="module", autouse=True)
+def milter_stack(stack):
+    """The stack with Redis and the milter; both removed again at the end."""
+    stack.start(["redis", "milter"], policy_text=policy())
+    yield stack
+    stack.stop(["milter", "redis"])
+
+
+def use(stack, text, redis=False):
+    stack.reset(policy_text=text)
+    if stack.state.get("policy_text") != text:
+        raise AssertionError("policy not installed")
+
+
+def login_session(stack, listener, who, context=None):
+    conn = clients.smtp(stack, listener, starttls=False)
+    if listener != "submissions":
+        conn.starttls(context=context or clients.client_tls_context())
+        conn.ehlo()
+    a = stack.account(who)
+    conn.login(a.address, a.password)
+    return conn
+
+
+def xclient(stack, listener, **attrs):
+    """An SMTP session whose client attributes come from XCLIENT."""
+    conn = clients.smtp(stack, listener, starttls=False)
+    args = " ".join("%s=%s" % (k.upper(), v) for k, v in attrs.items())
+    code, text = conn.docmd("XCLIENT", args)
+    assert code == 220, (code, text)
+    conn.ehlo()
+    return conn
+
+
+def maildir_messages(stack, address):
+    local, domain = address.split("@")
+    files = sorted(glob.glob(stack.paths.h("mail", domain, local, "Maildir", "new", "*")))
+    out = []
+    for f in files:
+        with open(f, "rb") as fp:
+            out.append(email.message_from_bytes(fp.read()))
+    return out
+
+
+def audit(msg):
+    values = msg.get_all("X-Mailpolicy") or []
+    assert len(values) == 1, values
+    value = values[0].replace("\r", "").replace("\n", "")
+    return value, dict(p.split("=", 1) for p in value.split("; "))
+
+
+def milter_log(stack):
+    with open(stack.log_files()["milter"], errors="replace") as f:
+        return f.read()
+
+
+def wait_log(stack, text, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while text not in milter_log(stack):
+        if time.monotonic() > deadline:
+            raise AssertionError("milter log never said %r:\n%s" % (text, milter_log(stack)[-3000:]))
+        time.sleep(0.05)
+
+
+def send_data(conn, sender, rcpts, body=b"Subject: t\r\n\r\nhello\r\n", mail_options=()):
+    code, text = conn.mail(sender, list(mail_options))
+    if code != 250:
+        return code, text
+    for r in rcpts:
+        code, text = conn.rcpt(r)
+        if code != 250:
+            return code, text
+    return conn.data(body)
+
+
+# ---- listeners, auth, TLS ----
+
+def test_submission_without_auth_is_refused_at_mail(stack):
+    use(stack, policy())
+    conn = clients.smtp(stack, "submission")
+    code, text = conn.mail("alice@example.com")
+    assert code == 530
+    assert text.startswith(b"5.7.0 Authentication required (listener submission: auth = require)")
+    conn.quit()
+
+
+def test_authenticated_mail_on_mx_is_refused(stack):
+    use(stack, policy())
+    conn = xclient(stack, "mx", login="alice@example.com")
+    code, text = conn.mail("alice@example.com")
+    assert code == 550 and b"5.7.1" in text and b"auth = forbid" in text
+    conn.quit()
+    # without a login the mx takes mail for local users
+    conn = clients.smtp(stack, "mx")
+    assert send_data(conn, "x@remote.test", ["bob@example.org"])[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    _, fields = audit(maildir_messages(stack, "bob@example.org")[0])
+    assert fields["listener"] == "mx" and fields["login"] == "-"
+    assert fields["verdict"] == "accept" and fields["mode"] == "enforce"
+
+
+@pytest.mark.parametrize("listener", ["submission", "submission26", "submissions"])
+def test_real_auth_and_sender_binding(stack, listener):
+    use(stack, policy())
+    conn = login_session(stack, listener, "alice")
+    code, text = conn.mail("carol@example.com")
+    assert code == 553
+    assert b"5.7.1 sender <carol@example.com> not owned by alice@example.com" in text
+    conn.rset()
+    assert send_data(conn, "alice+news@example.com", ["bob@example.org"])[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    _, fields = audit(maildir_messages(stack, "bob@example.org")[0])
+    expect = "submission" if listener.startswith("submission") and listener != "submissions" \
+        else "submissions"
+    assert fields["listener"] == expect
+    assert fields["login"] == "alice@example.com"
+    assert fields["tls"].startswith("TLSv1.")
+
+
+def test_tls_version_floor(stack):
+    use(stack, policy().replace("min_tls = TLSv1.2", "min_tls = TLSv1.3"))
+    old = clients.client_tls_context()
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    conn = login_session(stack, "submission", "alice", context=old)
+    code, text = conn.mail("alice@example.com")
+    assert code == 530 and b"TLS version TLSv1.2 is below the minimum TLSv1.3" in text
+    conn.quit()
+    conn = login_session(stack, "submission", "alice")
+    assert conn.mail("alice@example.com")[0] == 250
+    conn.quit()
+
+
+def test_unknown_listener_by_port(stack):
+    # labels that match no {daemon_name}: the port decides, and the harness's
+    # high ports are in no listener, so unknown_listener applies
+    text = policy().replace("listener mx {", "listener other {")
+    use(stack, text)
+    conn = clients.smtp(stack, "mx")
+    code, msg = conn.mail("x@remote.test")
+    assert code == 451 and b"4.3.0 no mail policy for this port" in msg
+    conn.quit()
+    # XCLIENT cannot move the session to another port, but unknown_listener
+    # = accept lets it through
+    use(stack, text.replace("unknown_listener = tempfail", "unknown_listener = accept"))
+    conn = clients.smtp(stack, "mx")
+    assert conn.mail("x@remote.test")[0] == 250
+    conn.quit()
+
+
+# ---- recipients and size ----
+
+def test_max_recipients(stack):
+    use(stack, policy())
+    conn = clients.smtp(stack, "mx")
+    assert conn.mail("x@remote.test")[0] == 250
+    assert conn.rcpt("alice@example.com")[0] == 250
+    assert conn.rcpt("bob@example.org")[0] == 250
+    code, text = conn.rcpt("carol@example.com")
+    assert code == 452 and text.startswith(b"4.5.3 Too many recipients")
+    assert conn.data(b"Subject: r\r\n\r\nhi\r\n")[0] == 250
+    conn.quit()
+    stack.wait_for_messages("alice")
+    stack.wait_for_messages("bob")
+    assert stack.message_count("carol") == 0
+
+
+def test_message_size(stack):
+    use(stack, policy())
+    conn = login_session(stack, "submission", "alice")
+    # SIZE= at MAIL
+    code, text = conn.mail("alice@example.com", ["SIZE=30000"])
+    assert code == 552 and b"5.3.4 message size 30000 exceeds the limit of 20480" in text
+    conn.rset()
+    # the real size at the end of the message (no SIZE given)
+    big = b"Subject: big\r\n\r\n" + (b"x" * 76 + b"\r\n") * 300
+    code, text = send_data(conn, "alice@example.com", ["bob@example.org"], body=big)
+    assert code == 552 and b"5.3.4" in text
+    small = b"Subject: small\r\n\r\n" + (b"x" * 76 + b"\r\n") * 200
+    assert send_data(conn, "alice@example.com", ["bob@example.org"], body=small)[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    assert maildir_messages(stack, "bob@example.org")[0]["Subject"] == "small"
+
+
+# ---- rates ----
+
+def rate_run(stack, n, listener="submission", who="alice"):
+    codes = []
+    conn = login_session(stack, listener, who)
+    for _ in range(n):
+        code, text = send_data(conn, stack.account(who).address, ["bob@example.org"])
+        codes.append((code, text))
+        if code != 250:
+            conn.rset()
+    conn.quit()
+    return codes
+
+
+def test_rate_login_memory(stack):
+    use(stack, policy(submission="  rate_login = 3/1h"))
+    codes = rate_run(stack, 6)
+    assert [c for c, _ in codes] == [250, 250, 250, 450, 450, 450]
+    assert codes[3][1].startswith(b"4.7.1 rate limit reached")
+    assert b"rate_login = 3/1h" in codes[3][1]
+    # only accepted mail counted: 3 delivered
+    stack.wait_for_messages("bob", 3)
+    # one log line when the key tripped, not one per refusal
+    wait_log(stack, "rate limit tripped")
+    assert milter_log(stack).count("rate limit tripped: listener=submission rule=rate_login "
+                                   "key=submission/login/alice@example.com") == 1
+    # another login has its own count
+    assert [c for c, _ in rate_run(stack, 1, who="carol")] == [250]
+
+
+def test_rate_in_redis_survives_a_milter_restart(stack):
+    text = policy(submission="  rate_login = 3/1h",
+                  milter="  rate_store = redis://127.0.0.1:6379/0")
+    use(stack, text)
+    assert [c for c, _ in rate_run(stack, 2)] == [250, 250]
+    key = "mprate:submission/login/alice@example.com"
+    assert probe.redis_command(stack.ports["redis"], "EXISTS", key) == ":1"
+    # a new milter process: the counts are in Redis, not in the process
+    stack.start(["milter"])
+    assert [c for c, _ in rate_run(stack, 2)] == [250, 450]
+
+
+def test_redis_stopped_and_restarted(stack):
+    text = policy(submission="  rate_login = 100/1h",
+                  milter="  rate_store = redis://127.0.0.1:6379/0\n  rate_store_failure = tempfail")
+    use(stack, text)
+    assert [c for c, _ in rate_run(stack, 1)] == [250]
+    stack.stop(["redis"])
+    try:
+        codes = rate_run(stack, 1)
+        assert codes[0][0] == 451 and b"rate_store_failure = tempfail" in codes[0][1]
+    finally:
+        stack.start(["redis"])
+    # the store reconnects on its own (it retries a failed connect after 1 s)
+    deadline = time.monotonic() + 15
+    while True:
+        code = rate_run(stack, 1)[0][0]
+        if code == 250 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert code == 250
+
+
+def test_redis_down_with_accept(stack):
+    text = policy(submission="  rate_login = 1/1h",
+                  milter="  rate_store = redis://127.0.0.1:6379/0\n  rate_store_failure = accept")
+    use(stack, text)
+    stack.stop(["redis"])
+    try:
+        # the store cannot answer: accept, even past the limit
+        assert [c for c, _ in rate_run(stack, 2)] == [250, 250]
+    finally:
+        stack.start(["redis"])
+
+
+# ---- report mode, audit header, HMAC ----
+
+def test_report_mode_header_and_hmac(stack, tmp_path):
+    key = b"audit-key-\x01\x02-for-tests"
+    key_file = stack.paths.h("etc", "audit.key")
+    with open(key_file, "wb") as f:
+        f.write(key + b"\n")
+    os.chmod(key_file, 0o600)
+    inner_key = stack.paths.i("etc", "audit.key")
+    use(stack, policy(milter="  mode = report\n  hmac_key_file = %s" % inner_key))
+    conn = login_session(stack, "submission", "alice")
+    forged = (b"X-Mailpolicy: v=1; verdict=accept; forged=yes\r\n"
+              b"x-mailpolicy: second forgery\r\n"
+              b"Subject: report\r\n\r\nhello\r\n")
+    # the wrong sender: report mode accepts, and says what enforce would do
+    assert send_data(conn, "carol@example.com", ["bob@example.org"], body=forged)[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    msg = maildir_messages(stack, "bob@example.org")[0]
+    value, fields = audit(msg)
+    assert "forged" not in value and "second forgery" not in str(msg)
+    assert fields["verdict"] == "reject" and fields["rule"] == "sender"
+    assert fields["mode"] == "report" and fields["login"] == "alice@example.com"
+    signed, mac = value.rsplit("; hmac=", 1)
+    assert mac == hmac.new(key, signed.encode(), hashlib.sha256).hexdigest()
+    # a changed byte does not verify
+    assert mac != hmac.new(key, signed.replace("reject", "accept").encode(),
+                           hashlib.sha256).hexdigest()
+    wait_log(stack, "report: would reject")
+
+
+# ---- reload ----
+
+def test_reload_keeps_old_policy_on_broken_file(stack):
+    use(stack, policy())
+    path = stack.paths.h("etc", "mailpolicy.conf")
+    with open(path) as f:
+        good = f.read()
+    pid = stack.state["pids"]["milter"]
+    with open(path, "w") as f:
+        f.write(good.replace("sender = login", "sender = nonsense"))
+    os.kill(pid, signal.SIGUSR1)
+    wait_log(stack, "reload failed, keeping the current policy")
+    assert "mailpolicy.conf:" in milter_log(stack).split("reload failed")[-1].splitlines()[0]
+    conn = login_session(stack, "submission", "alice")
+    assert conn.mail("carol@example.com")[0] == 553
+    conn.quit()
+    # a good file takes effect on the next SIGUSR1
+    with open(path, "w") as f:
+        f.write(good.replace("sender = login\n  max_message_size", "sender = any\n  max_message_size"))
+    os.kill(pid, signal.SIGUSR1)
+    wait_log(stack, "(generation 2)")
+    conn = login_session(stack, "submission", "alice")
+    assert conn.mail("carol@example.com")[0] == 250
+    conn.quit()
+
+
+# ---- crash under load ----
+
+def test_kill_9_under_load_loses_no_message(stack):
+    use(stack, policy())
+    results = []
+    lock = threading.Lock()
+
+    def sender(n):
+        for i in range(15):
+            try:
+                conn = clients.smtp(stack, "mx")
+                code, text = send_data(conn, "x@remote.test", ["bob@example.org"],
+                                       body=b"Subject: load %d-%d\r\n\r\nx\r\n" % (n, i))
+                conn.quit()
+            except smtplib.SMTPServerDisconnected as e:
+                code, text = None, str(e).encode()
+            with lock:
+                results.append((code, text))
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    os.kill(stack.state["pids"]["milter"], signal.SIGKILL)
+    for t in threads:
+        t.join()
+    # deliveries first: restarting the milter restarts Postfix, and an LMTP
+    # delivery cut off after Dovecot stored the message would come twice
+    stack.wait_queue_empty(timeout=30)
+    stack.start(["milter"])
+    accepted = sum(1 for c, _ in results if c == 250)
+    # every message got a reply: accepted, or refused with a temporary error
+    # (milter_default_action = tempfail), never dropped without an answer
+    assert all(c == 250 or (c is not None and 400 <= c < 500) for c, _ in results), results
+    assert any(c != 250 for c, _ in results) or accepted == 60
+    stack.wait_queue_empty(timeout=30)
+    assert stack.wait_for_messages("bob", accepted, timeout=30) == accepted
+    assert stack.message_count("bob") == accepted
