@@ -760,27 +760,27 @@ struct listener_case {
 static const struct listener_case listener_cases[] = {
 	{ { "--port", "25" }, {
 	  "listener mx (line 39), matched by port 25:",
-	  "  auth                    = forbid         # listener mx (line 41)",
-	  "  max_recipients          = 100            # listener mx (line 43)",
-	  "  rate_login              = unlimited      # built-in" } },
+	  "  auth                      = forbid         # listener mx (line 41)",
+	  "  max_recipients            = 100            # listener mx (line 43)",
+	  "  rate_login                = unlimited      # built-in" } },
 	{ { "--port", "587" }, {
 	  "listener submission (line 45), matched by port 587:",
-	  "  ports                   = 587 26         # listener submission (line 46)",
-	  "  auth_mechanisms         = PLAIN LOGIN    # listener submission (line 50)",
-	  "  rate_login              = 200/1h         # listener submission (line 55)" } },
+	  "  ports                     = 587 26         # listener submission (line 46)",
+	  "  auth_mechanisms           = PLAIN LOGIN    # listener submission (line 50)",
+	  "  rate_login                = 200/1h         # listener submission (line 55)" } },
 	{ { "--port", "26" }, {
 	  "listener submission (line 45), matched by port 26:",
-	  "  allowed_clients         = 0.0.0.0/0 ::/0 # listener submission (line 52)",
-	  "  max_message_size        = 25M            # listener submission (line 54)",
-	  "  rate_client_ip          = 1000/1d        # listener submission (line 56)" } },
+	  "  allowed_clients           = 0.0.0.0/0 ::/0 # listener submission (line 52)",
+	  "  max_message_size          = 25M            # listener submission (line 54)",
+	  "  rate_client_ip            = 1000/1d        # listener submission (line 56)" } },
 	{ { "--port", "465" }, {
 	  "listener submissions (line 58), matched by port 465:",
-	  "  min_tls                 = TLSv1.2        # listener submissions (line 62)",
-	  "  max_message_size        = 0              # built-in; no limit",
-	  "  auth_mechanisms         =                # built-in; any mechanism" } },
+	  "  min_tls                   = TLSv1.2        # listener submissions (line 62)",
+	  "  max_message_size          = 0              # built-in; no limit",
+	  "  auth_mechanisms           =                # built-in; any mechanism" } },
 	{ { "--listener", "submissions" }, {
 	  "listener submissions (line 58), matched by name:",
-	  "  sender                  = login          # listener submissions (line 63)" } },
+	  "  sender                    = login          # listener submissions (line 63)" } },
 	/* the name wins over the port, as in the milter */
 	{ { "--listener", "mx", "--port", "587" }, {
 	  "listener mx (line 39), matched by name:" } },
@@ -836,7 +836,9 @@ static void test_explain_user_and_port(void **state)
 	/* sections in a fixed order, separated by one empty line */
 	assert_true(strncmp(r.out, "pop3_retention for alice@example.com:\n", 38) == 0);
 	assert_non_null(strstr(r.out, "\n\nfolder_quota for alice@example.com, folder Trash:\n"));
-	listener = strstr(r.out, "\n\nlistener submission (line 45), matched by port 587:\n");
+	/* the user is the SMTP login the rate limits are shown for */
+	listener = strstr(r.out, "\n\nlistener submission (line 45), matched by "
+			  "port 587, for login alice@example.com:\n");
 	assert_non_null(listener);
 	assert_non_null(strstr(listener, "\n\nmilter:\n"));
 	cli_result_free(&r);
@@ -859,7 +861,8 @@ static void test_explain_milter(void **state)
 "  hmac_key_file       =                # built-in; not set: no HMAC\n"
 "  rate_store          = memory         # milter (line 73)\n"
 "  rate_store_failure  = accept         # milter (line 74)\n"
-"  redis_password_file =                # built-in; not set: no Redis AUTH\n");
+"  redis_password_file =                # built-in; not set: no Redis AUTH\n"
+"  alert_command       =                # built-in; not set: no command on a trip\n");
 	cli_result_free(&r);
 
 	/* no milter block: the built-in defaults */
@@ -968,18 +971,18 @@ static void test_explain_edge_smtp(void **state)
 	assert_string_equal(r.err, "");
 	assert_has_line(r.out, "listener relay (line 32), matched by port 2525:");
 	assert_has_line(r.out,
-"  sender                  = map            # listener relay (line 34)");
+"  sender                    = map            # listener relay (line 34)");
 	/* a relative sender_map starts at the policy file's directory, and
 	   explain shows where that is */
 	assert_non_null(realpath(getenv("MP_SRCDIR") != NULL ?
 				 getenv("MP_SRCDIR") : ".", dir));
-	snprintf(line, sizeof(line), "  sender_map              = %s/"
+	snprintf(line, sizeof(line), "  sender_map                = %s/"
 		 "tests/unit/data/senders.map # listener relay (line 35)", dir);
 	assert_has_line(r.out, line);
 	assert_has_line(r.out,
-"  allowed_clients         = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
+"  allowed_clients           = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
 	assert_has_line(r.out,
-"  rate_sender             = 50/10m         # listener relay (line 37)");
+"  rate_sender               = 50/10m         # listener relay (line 37)");
 	assert_has_line(r.out,
 "  mode                = report         # milter (line 41)");
 	assert_has_line(r.out,
