@@ -14,6 +14,11 @@
  *                     is parsed (so the first error in file order wins)
  *   policy-build-listener.c, policy-build-milter.c
  *                     the same for listener and milter blocks
+ *   policy-limits.c   the windows of a rate key, shared by listener
+ *                     blocks and rate maps
+ *   policy-ratemap.c  rate_map files and a login's effective limits
+ *   policy-sender.c   sender_map files and the sender check
+ *   policy-listfile.c files of words: list files and maps
  *   policy-error.c    "FILE:LINE:COL: reason", and the word checks the
  *                     builders share
  *   policy-values.c   value parsers shared by the file and by host

@@ -231,6 +231,9 @@ static int entry_new(struct map_parse *mp, const struct policy_token *word,
 				   "before the limits");
 	}
 	if (word->str[0] == '@') {
+		if (word->len == 1)
+			return entry_error(mp, word, "missing the domain after "
+					   "'@'");
 		if (policy_check_domain(word->str + 1, word->len - 1,
 					&error) < 0)
 			return entry_error(mp, word, error);

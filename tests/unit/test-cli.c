@@ -187,6 +187,7 @@ static const struct valid_case valid_cases[] = {
 	{ DATA "crlf.conf", DATA "crlf.conf: OK: pop3_retention\n" },
 	{ DATA "explain.conf", DATA "explain.conf: OK: pop3_retention, "
 	  "folder_quota, 1 listener, milter\n" },
+	{ DATA "limits.conf", DATA "limits.conf: OK: 2 listeners, milter\n" },
 };
 
 static void test_check_valid(void **state)
@@ -508,6 +509,12 @@ static const struct usage_case usage_cases[] = {
 	  "mailpolicy: explain: --port smtp: invalid port: not a number" },
 	{ { "explain", SAMPLE, "--listener", "", NULL },
 	  "mailpolicy: explain: --listener needs a name" },
+	{ { "explain", SAMPLE, "--login", "a@b", NULL },
+	  "mailpolicy: explain: --login needs --listener or --port" },
+	{ { "explain", SAMPLE, "-u", "a@b", "-L", "a@b", "--milter", NULL },
+	  "mailpolicy: explain: --login needs --listener or --port" },
+	{ { "explain", SAMPLE, "--port", "587", "--login=", NULL },
+	  "mailpolicy: explain: --login needs a login" },
 };
 
 static void test_usage_errors(void **state)
@@ -996,6 +1003,110 @@ static void test_explain_edge_smtp(void **state)
 	cli_result_free(&r);
 }
 
+/* The rate limits a login gets on a listener, each from the listener
+   line or the rate_map entry it came from (data/limits.conf). */
+static void test_explain_limits(void **state)
+{
+	struct cli_result r;
+	char dir[PATH_MAX], map[PATH_MAX + 40], line[2 * PATH_MAX + 200];
+	const char *rates;
+
+	(void)state;
+	assert_non_null(realpath(getenv("MP_SRCDIR") != NULL ?
+				 getenv("MP_SRCDIR") : ".", dir));
+	snprintf(map, sizeof(map), "%s/tests/unit/data/rates.map", dir);
+
+	/* no login: the listener's own keys, the map named */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "587", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	rates = strstr(r.out, "  rate_login ");
+	assert_non_null(rates);
+	snprintf(line, sizeof(line),
+"  rate_login                = 100/1h 1000/1d # listener submission (line 7)\n"
+"  rate_client_ip            = 2000/1d        # listener submission (line 10)\n"
+"  rate_sender               = unlimited      # built-in\n"
+"  rate_domain               = 1000/1h 10000/1d # listener submission (line 9)\n"
+"  rate_login_recipients     = 500/1h 5000/1d # listener submission (line 8)\n"
+"  rate_client_ip_recipients = unlimited      # built-in\n"
+"  rate_sender_recipients    = unlimited      # built-in\n"
+"  rate_domain_recipients    = unlimited      # built-in\n"
+"  rate_client_ipv6_prefix   = 56             # listener submission (line 11)\n"
+"  rate_map                  = %s # listener submission (line 12); changes "
+"the rate_* keys per login: see --login\n"
+"  over_limit                = hold           # listener submission (line 13)\n"
+"  add_audit_header          = yes            # built-in\n", map);
+	assert_string_equal(rates, line);
+	assert_has_line(r.out, "listener submission (line 2), matched by port 587:");
+	assert_has_line(r.out,
+"  header_from               = match_sender   # listener submission (line 6)");
+	cli_result_free(&r);
+
+	/* the login's entry, then its domain's, then the listener */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "587", "--login",
+		"newsletter@example.com", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "listener submission (line 2), matched by port "
+			"587, for login newsletter@example.com:");
+	snprintf(line, sizeof(line), "  rate_login                = 5000/1d "
+		 "       # rate_map %s (line 2), login entry "
+		 "newsletter@example.com", map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_domain               = 2000/1h "
+		 "20000/1d # rate_map %s (line 3), domain entry @example.com",
+		 map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_login_recipients     = 50000/1d "
+		 "      # rate_map %s (line 2), login entry "
+		 "newsletter@example.com", map);
+	assert_has_line(r.out, line);
+	assert_has_line(r.out,
+"  rate_client_ip            = 2000/1d        # listener submission (line 10)");
+	assert_has_line(r.out,
+"  rate_sender               = unlimited      # built-in");
+	cli_result_free(&r);
+
+	/* another login of the domain, the domain compared in any case */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "465", "--login",
+		"bob@EXAMPLE.com", NULL);
+	assert_int_equal(r.status, 0);
+	snprintf(line, sizeof(line), "  rate_login                = 300/1h "
+		 "        # rate_map %s (line 3), domain entry @example.com", map);
+	assert_has_line(r.out, line);
+	assert_has_line(r.out,
+"  rate_login_recipients     = 500/1h 5000/1d # listener submission (line 8)");
+	cli_result_free(&r);
+
+	/* --user is the login when --login is not given; an entry's
+	   unlimited lifts the listener's limit */
+	cli_run(&r, "explain", DATA "limits.conf", "--user", "relay",
+		"--port", "587", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "listener submission (line 2), matched by port "
+			"587, for login relay:");
+	snprintf(line, sizeof(line), "  rate_login                = unlimited "
+		 "     # rate_map %s (line 4), login entry relay", map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_map                  = %s # "
+		 "listener submission (line 12); applied above", map);
+	assert_has_line(r.out, line);
+	cli_result_free(&r);
+
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "25", "--milter",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out,
+"  add_audit_header          = no             # listener mx (line 18)");
+	assert_has_line(r.out,
+"  rate_map                  =                # built-in; not set");
+	assert_has_line(r.out,
+"  over_limit                = tempfail       # built-in");
+	assert_has_line(r.out,
+"  alert_command       = /usr/local/sbin/panel-alert --notify \"abuse desk\" "
+"# milter (line 21)");
+	cli_result_free(&r);
+}
+
 static void test_explain_invalid_file(void **state)
 {
 	struct cli_result r;
@@ -1033,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_explain_edge_user),
 		cmocka_unit_test(test_explain_edge_folders),
 		cmocka_unit_test(test_explain_edge_smtp),
+		cmocka_unit_test(test_explain_limits),
 		cmocka_unit_test(test_explain_invalid_file),
 		cmocka_unit_test(test_check_password_warning),
 		cmocka_unit_test(test_explain_userdb),

@@ -18,6 +18,7 @@
 
 #include "mailpolicy/policy.h"
 #include "../../core/policy-private.h"
+#include "policy-test.h"
 
 static void test_out_of_range(void **state)
 {
@@ -285,6 +286,38 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* Every key the parser accepts has its entry in mailpolicy.conf(5): a
+   line ".BI KEY " that opens its paragraph. */
+static void check_documented(const char *man, const char *(*name)(unsigned int),
+			     unsigned int n)
+{
+	char needle[80];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle), "\n.BI %s \"", name(i));
+		if (strstr(man, needle) == NULL)
+			fail_msg("mailpolicy.conf.5 has no entry for %s", name(i));
+	}
+}
+
+static void test_man_page(void **state)
+{
+	const char *srcdir = getenv("MP_SRCDIR");
+	char path[4096], *man;
+	size_t size;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/mailpolicy.conf.5",
+		 srcdir != NULL ? srcdir : ".");
+	man = policy_test_read_file(path, &size);
+	check_documented(man, policy_retention_key_name, MP_RETENTION_KEY_COUNT);
+	check_documented(man, policy_folder_key_name, MP_FOLDER_KEY_COUNT);
+	check_documented(man, policy_listener_key_name, MP_LISTENER_KEY_COUNT);
+	check_documented(man, policy_milter_key_name, MP_MILTER_KEY_COUNT);
+	free(man);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_man_page),
 	};
 
 	return cmocka_run_group_tests_name("policy-names", tests, NULL, NULL);
