@@ -50,7 +50,7 @@ milter-asan: $(ASAN_MILTER)
 # Unit tests of the milter's pure parts (decision, audit header) link
 # those objects, without libmilter.  The library comes again after them:
 # a static library is searched only where it stands on the command line.
-MILTER_PURE := milter/decision.c milter/audit.c
+MILTER_PURE := milter/decision.c milter/address.c milter/audit.c milter/secret.c
 $(B)/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/obj/%.o)
 $(B)/tests/unit/test-milter-decision: LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/obj/%.o) $(LIB) -lcrypto
 $(B)/asan/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/asan/%.o)
