@@ -65,3 +65,12 @@ lib.expect("two trips of alice's key logged", lib.count_log(
 	"rate limit tripped: listener=submission rule=rate_login key=login/1h/alice@example.com"), 2)
 lib.expect("still two alerts", #lines(), 2)
 lib.expect("each alert done", lib.count_log("alert_command " .. cmd), 2)
+
+-- report mode: trips are logged, the command does not run
+lib.reload(function(text) return (text:gsub("milter {\n", "%0  mode = report\n", 1)) end)
+lib.expect_message("bob 1", "eom:continue", nil, m("bob@example.org"), "<bob@example.org>")
+lib.expect_message("bob 2 (report)", "eom:continue", nil, m("bob@example.org"), "<bob@example.org>")
+lib.wait_log("rate limit tripped: listener=submission rule=rate_login key=login/1h/bob@example.org")
+lib.wait_log("report: would tempfail: listener=submission login=bob@example.org")
+mt.sleep(0.5)
+lib.expect("no alert in report mode", #lines(), 2)

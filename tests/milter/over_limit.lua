@@ -33,3 +33,15 @@ for i = 2, 3 do
 end
 lib.wait_log("hold: listener=holding login=dave@example.com from=<dave@example.com> " ..
 	"rule=rate_login: rate limit reached")
+
+-- report mode: nothing is held, the header and the log say it would be
+lib.reload(function(text)
+	return (text:gsub("  audit_header = X%-Mailpolicy\n", "%0  mode = report\n", 1))
+end)
+got, c = lib.message(m("holding", "dave@example.com"), "<dave@example.com>")
+lib.expect("report: accepted", got, "eom:continue")
+lib.expect("report: not quarantined", mt.eom_check(c, MT_QUARANTINE), false)
+lib.expect("report: the header says hold", (mt.getheader(c, "X-Mailpolicy", 0) or ""):match(
+	"verdict=hold; rule=rate_login; mode=report") ~= nil, true)
+mt.disconnect(c)
+lib.wait_log("report: would hold: listener=holding login=dave@example.com")
