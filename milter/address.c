@@ -54,6 +54,12 @@ static bool is_wsp(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* A control character that no address may hold (blanks are not). */
+static bool is_ctl(unsigned char c)
+{
+	return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f;
+}
+
 static bool is_atext(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -92,10 +98,12 @@ static bool skip_cfws(struct parser *ps)
 			return true;
 		depth = 0;
 		do {
-			unsigned char c = *ps->p++;
+			unsigned char c = *ps->p;
 
+			/* never step past the end, whatever follows */
 			if (c == '\0')
 				return fail(ps, "a comment is not closed");
+			ps->p++;
 			if (c == '\\') {
 				if (*ps->p == '\0')
 					return fail(ps, "a comment is not "
@@ -115,7 +123,8 @@ static enum token peek(struct parser *ps)
 {
 	unsigned char c;
 
-	if (!skip_cfws(ps))
+	/* an error is final: no token after it */
+	if (ps->error != NULL || !skip_cfws(ps))
 		return T_BAD;
 	c = *ps->p;
 	switch (c) {
@@ -153,19 +162,25 @@ static bool read_word(struct parser *ps, struct text *t)
 	}
 	ps->p++;
 	for (;;) {
-		unsigned char c = *ps->p++;
+		unsigned char c = *ps->p;
 
 		if (c == '\0')
 			return fail(ps, "a quoted string is not closed");
+		ps->p++;
 		if (c == '"')
 			return true;
 		if (c == '\\') {
-			c = *ps->p++;
+			c = *ps->p;
 			if (c == '\0')
 				return fail(ps, "a quoted string is not "
 					    "closed");
+			ps->p++;
+			if (c == '\r' || c == '\n' || is_ctl(c))
+				return fail(ps, "a control character");
 		} else if (c == '\r' || c == '\n') {
 			continue;
+		} else if (is_ctl(c)) {
+			return fail(ps, "a control character");
 		}
 		text_put(t, &c, 1);
 	}
@@ -214,20 +229,28 @@ static bool read_domain(struct parser *ps, struct text *t)
 		ps->p++;
 		text_put(t, "[", 1);
 		for (;;) {
-			unsigned char c = *ps->p++;
+			unsigned char c = *ps->p;
 
 			if (c == '\0' || c == '[')
 				return fail(ps, "a domain literal is not "
 					    "closed");
+			ps->p++;
 			if (c == ']')
 				break;
 			if (c == '\\') {
-				c = *ps->p++;
+				c = *ps->p;
 				if (c == '\0')
 					return fail(ps, "a domain literal is "
 						    "not closed");
+				ps->p++;
+				if (is_wsp(c) || is_ctl(c))
+					return fail(ps, "a control character "
+						    "or blank in a domain "
+						    "literal");
 			} else if (is_wsp(c)) {
 				continue;
+			} else if (is_ctl(c)) {
+				return fail(ps, "a control character");
 			}
 			text_put(t, &c, 1);
 		}
@@ -354,7 +377,7 @@ static bool read_address(struct parser *ps, bool in_group)
 			}
 			if (tok == T_END)
 				return fail(ps, "a group is not closed with ;");
-			if (!read_address(ps, true))
+			if (tok == T_BAD || !read_address(ps, true))
 				return false;
 			tok = peek(ps);
 			if (tok != T_COMMA && tok != T_SEMI)

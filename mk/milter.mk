@@ -65,6 +65,12 @@ $(MILTER_UNIT:%=$(B)/tests/unit/%): LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/obj/%.
 $(MILTER_UNIT:%=$(B)/asan/tests/unit/%): $(MILTER_PURE:%.c=$(B)/asan/%.o)
 $(MILTER_UNIT:%=$(B)/asan/tests/unit/%): LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/asan/%.o) $(ASAN_LIB) -lcrypto
 
+# The From header reader under libFuzzer (make fuzz runs every target).
+$(B)/fuzz/fuzz-from-header: tests/fuzz/fuzz-from-header.c milter/address.c milter/address.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< milter/address.c
+
 # The rate stores under ThreadSanitizer (not part of make test's asan
 # step: TSan and ASan do not mix in one binary).
 TSAN_FLAGS := -O1 -g -fsanitize=thread

@@ -88,6 +88,14 @@ static const struct list_case list_cases[] = {
 	{ "alice@example.com\x7f", NULL },
 	{ "al\\ice@example.com", NULL },
 	{ "<@relay.test alice@example.com>", NULL },
+	/* no control character or line break inside an address, quoted or
+	   escaped (found by fuzz-from-header) */
+	{ "\"al\\\nice\"@example.com", NULL },
+	{ "\"al\x01" "ice\"@example.com", NULL },
+	{ "alice@[192.0.2.1\\\n]", NULL },
+	{ "alice@[192.0.2.\x7f" "1]", NULL },
+	{ "\"al\\ ice\"@example.com", "al ice@example.com" },
+	{ "\"al\r\n ice\"@example.com", "al ice@example.com" },
 };
 
 struct collect {
