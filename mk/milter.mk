@@ -7,7 +7,9 @@
 # the Dovecot plugins do not).
 
 # postfwd: make bench-milter measures against it (not needed to build or test).
-DEB_PACKAGES += postfwd
+# procps: ps and pgrep, with which tests/milter/alert_timeout.lua checks that
+# no alert command is left behind.
+DEB_PACKAGES += postfwd procps
 
 REDIS_LIBS := -lhiredis
 MILTER_LIBS := -lmilter $(REDIS_LIBS) -lcrypto -pthread
