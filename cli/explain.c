@@ -25,6 +25,9 @@ struct explain_args {
 	char separator;
 	const char *listener;
 	uint16_t port;
+	/* the SMTP login for the listener's rate limits: --login, else
+	   --user */
+	const char *login;
 	bool want_listener;
 	bool want_milter;
 };
@@ -39,6 +42,7 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 		{ "port", required_argument, NULL, 'p' },
 		{ "milter", no_argument, NULL, 'm' },
 		{ "userdb", required_argument, NULL, 'd' },
+		{ "login", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -49,7 +53,7 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 	memset(args_r, 0, sizeof(*args_r));
 	args_r->separator = '/';
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":u:f:s:l:p:md:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:f:s:l:p:md:L:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			if (optarg[0] == '\0')
@@ -81,6 +85,11 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 		case 'm':
 			args_r->want_milter = true;
 			break;
+		case 'L':
+			if (optarg[0] == '\0')
+				return cli_usage_error("explain: --login needs a login");
+			args_r->login = optarg;
+			break;
 		case 'd':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
 				return cli_usage_error("explain: --userdb takes FIELD=VALUE, not '%s'", optarg);
@@ -100,6 +109,10 @@ static int parse_args(int argc, char **argv, struct explain_args *args_r)
 	if (optind + 1 < argc)
 		return cli_usage_error("explain: one FILE only, got '%s' too", argv[optind + 1]);
 	args_r->path = argv[optind];
+	if (args_r->login != NULL && !args_r->want_listener)
+		return cli_usage_error("explain: --login needs --listener or --port");
+	if (args_r->login == NULL)
+		args_r->login = args_r->user;
 	if (args_r->user == NULL) {
 		if (args_r->folder != NULL || separator_set ||
 		    args_r->userdb_count > 0)
@@ -172,7 +185,8 @@ static int explain(const struct explain_args *args, struct mp_policy *policy)
 	if (args->want_listener) {
 		if (!first)
 			fputc('\n', out);
-		explain_listener(out, policy, args->listener, args->port);
+		explain_listener(out, policy, args->listener, args->port,
+				 args->login);
 		first = false;
 	}
 	if (args->want_milter) {

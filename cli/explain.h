@@ -22,9 +22,11 @@ void explain_folder_rules(FILE *out, const struct mp_user_policy *user_policy);
 int explain_folder(FILE *out, const struct mp_user_policy *user_policy,
 		   const char *folder, char separator);
 /* The listener a session gets with {daemon_name} name (may be NULL) on
-   port (0 = unknown), or the "no listener ..." line. */
+   port (0 = unknown), or the "no listener ..." line.  With a login (may
+   be NULL) the rate keys are that login's, rate_map applied, each with
+   the listener line or map entry it came from. */
 void explain_listener(FILE *out, const struct mp_policy *policy,
-		      const char *name, uint16_t port);
+		      const char *name, uint16_t port, const char *login);
 /* "milter:" and its keys. */
 void explain_milter(FILE *out, const struct mp_policy *policy);
 

@@ -15,8 +15,9 @@ void cli_usage(FILE *out)
 	fputs("Usage: mailpolicy check [-v] FILE...\n"
 	      "       mailpolicy explain FILE --user ADDR [--folder NAME] [--separator C]\n"
 	      "                          [--userdb FIELD=VALUE]... [--listener NAME]\n"
-	      "                          [--port N] [--milter]\n"
+	      "                          [--port N] [--login LOGIN] [--milter]\n"
 	      "       mailpolicy explain FILE (--listener NAME | --port N | --milter)...\n"
+	      "                          [--login LOGIN]\n"
 	      "       mailpolicy --help | --version\n", out);
 }
 
@@ -41,6 +42,8 @@ static void help(void)
 	      "                      (pop3_retention_*, folder_quota_rule*)\n"
 	      "  -l, --listener NAME the listener a session with {daemon_name} NAME gets\n"
 	      "  -p, --port N        ... or, failing the name, one on port N\n"
+	      "  -L, --login LOGIN   the listener's rate limits for this SMTP login, with\n"
+	      "                      its rate_map (default: the --user)\n"
 	      "  -m, --milter        the milter settings\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 invalid or unreadable policy file, 2 usage error.\n"

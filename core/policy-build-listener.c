@@ -8,13 +8,19 @@
  *   - min_tls with tls = optional is allowed: plaintext sessions pass,
  *     a TLS session below min_tls does not;
  *   - contradictions within a block are errors: sender = map without
- *     sender_map and the reverse, and auth = forbid with any of
- *     sender = login/login_domain/map, auth_mechanisms or rate_login;
- *   - sender_map must be an absolute path (the milter changes
- *     directory when it daemonizes), and the map loads with the policy
- *     (policy-sender.c);
- *   - rate_client_ipv6_prefix needs rate_client_ip, as sender_map needs
- *     sender = map: a key that would do nothing is an error;
+ *     sender_map and the reverse; auth = forbid with any of sender =
+ *     login/login_domain/map, auth_mechanisms, the login and domain rate
+ *     keys or rate_map (no login, nothing to count);
+ *   - a key that would do nothing is an error: sender_map without
+ *     sender = map, rate_client_ipv6_prefix without a client rate,
+ *     header_from = match_sender without a sender check, over_limit
+ *     without any rate limit (the listener's or its rate_map's);
+ *   - sender_map and rate_map are paths made absolute against the
+ *     policy file's directory (the milter changes directory when it
+ *     daemonizes), and the maps load with the policy (policy-sender.c,
+ *     policy-ratemap.c);
+ *   - a rate key takes several windows, all of which must hold
+ *     (policy-limits.c);
  *   - the list keys (ports, auth_mechanisms, allowed_clients) take
  *     `file:/PATH` words, whose files' words stand in their place
  *     (policy-listfile.c); a list that comes out empty is an error, so
@@ -31,7 +37,8 @@
 #define SASL_MECH_MAX_COUNT 64
 #define IPV6_PREFIX_DEFAULT 64
 
-_Static_assert(MP_LISTENER_KEY_COUNT <= 16, "see struct policy_build_keys");
+_Static_assert(MP_LISTENER_KEY_COUNT <= POLICY_BUILD_MAX_KEYS,
+	       "see struct policy_build_keys");
 
 static void policy_listener_builtin(struct mp_listener *listener)
 {
@@ -40,7 +47,10 @@ static void policy_listener_builtin(struct mp_listener *listener)
 	listener->tls = MP_OPTIONAL;
 	listener->min_tls = MP_TLS_ANY;
 	listener->sender = MP_SENDER_ANY;
+	listener->header_from = MP_HEADER_FROM_ANY;
 	listener->rate_client_ipv6_prefix = IPV6_PREFIX_DEFAULT;
+	listener->over_limit = MP_OVER_LIMIT_TEMPFAIL;
+	listener->add_audit_header = true;
 }
 
 int policy_build_listener_open(struct mp_policy *policy,
@@ -261,7 +271,6 @@ int policy_build_listener_assign(struct mp_policy *policy,
 				 const struct policy_token *values,
 				 size_t count)
 {
-	struct mp_rate_spec *rate;
 	const char *error;
 	unsigned int value;
 	uint64_t number;
@@ -338,13 +347,44 @@ int policy_build_listener_assign(struct mp_policy *policy,
 	case MP_LISTENER_RATE_LOGIN:
 	case MP_LISTENER_RATE_CLIENT_IP:
 	case MP_LISTENER_RATE_SENDER:
-		rate = k == MP_LISTENER_RATE_LOGIN ? &listener->rate_login :
-			k == MP_LISTENER_RATE_CLIENT_IP ?
-			&listener->rate_client_ip : &listener->rate_sender;
+	case MP_LISTENER_RATE_DOMAIN:
+	case MP_LISTENER_RATE_LOGIN_RECIPIENTS:
+	case MP_LISTENER_RATE_CLIENT_IP_RECIPIENTS:
+	case MP_LISTENER_RATE_SENDER_RECIPIENTS:
+	case MP_LISTENER_RATE_DOMAIN_RECIPIENTS:
+		if (policy_parse_limit(ctx, key, values, count,
+				       &listener->limits[k -
+						MP_LISTENER_RATE_LOGIN]) < 0)
+			return -1;
+		break;
+	case MP_LISTENER_RATE_MAP:
+		/* loaded when the block closes, once the keys agree */
 		if (policy_one_value(ctx, key, values, count) < 0)
 			return -1;
-		if (mp_units_parse_rate(values[0].str, rate, &error) < 0)
-			return policy_word_error(ctx, key, &values[0], error);
+		listener->rate_map = policy_include_path(policy, ctx, key,
+							 &values[0],
+							 values[0].str,
+							 values[0].len);
+		if (listener->rate_map == NULL)
+			return -1;
+		break;
+	case MP_LISTENER_HEADER_FROM:
+		if (policy_choice_value(ctx, key, values, count,
+					&policy_choice_header_from, &value) < 0)
+			return -1;
+		listener->header_from = value;
+		break;
+	case MP_LISTENER_OVER_LIMIT:
+		if (policy_choice_value(ctx, key, values, count,
+					&policy_choice_over_limit, &value) < 0)
+			return -1;
+		listener->over_limit = value;
+		break;
+	case MP_LISTENER_ADD_AUDIT_HEADER:
+		if (policy_choice_value(ctx, key, values, count,
+					&policy_choice_bool, &value) < 0)
+			return -1;
+		listener->add_audit_header = value == 0;
 		break;
 	case MP_LISTENER_RATE_CLIENT_IPV6_PREFIX:
 		if (policy_one_value(ctx, key, values, count) < 0)
@@ -367,13 +407,31 @@ int policy_build_listener_assign(struct mp_policy *policy,
 static int check_forbid(struct policy_errctx *ctx,
 			const struct mp_listener *listener,
 			const struct policy_build_keys *keys);
+static int check_limits(struct policy_errctx *ctx,
+			const struct policy_listener *listener,
+			const struct policy_build_keys *keys);
+
+/* A key token for messages about a map's words: the key's own token is
+   gone with its line, its name is all they need. */
+static struct policy_token key_token(enum mp_listener_key k)
+{
+	struct policy_token key = {
+		.type = POLICY_TOKEN_WORD,
+		.str = mp_listener_key_name(k),
+	};
+
+	key.len = strlen(key.str);
+	return key;
+}
 
 int policy_build_listener_close(struct mp_policy *policy,
 				struct policy_errctx *ctx,
 				struct mp_listener *listener,
 				const struct policy_build_keys *keys)
 {
+	struct policy_listener *own = (struct policy_listener *)listener;
 	const unsigned int *line = keys->line, *col = keys->col;
+	struct policy_token key;
 
 	if (listener->sender == MP_SENDER_MAP &&
 	    line[MP_LISTENER_SENDER_MAP] == 0) {
@@ -387,33 +445,69 @@ int policy_build_listener_close(struct mp_policy *policy,
 				    col[MP_LISTENER_SENDER_MAP],
 				    "sender_map is only used with sender = map");
 	}
+	if (listener->auth == MP_FORBID &&
+	    check_forbid(ctx, listener, keys) < 0)
+		return -1;
+	if (listener->header_from == MP_HEADER_FROM_MATCH_SENDER &&
+	    listener->sender == MP_SENDER_ANY) {
+		return policy_error(ctx, line[MP_LISTENER_HEADER_FROM],
+				    col[MP_LISTENER_HEADER_FROM],
+				    "header_from = match_sender needs a sender "
+				    "check (sender = login, login_domain or "
+				    "map)");
+	}
+	if (listener->sender == MP_SENDER_MAP) {
+		key = key_token(MP_LISTENER_SENDER_MAP);
+		if (policy_sender_map_load(policy, ctx, &key,
+					   listener->sender_map,
+					   line[MP_LISTENER_SENDER_MAP],
+					   &own->sender_map) < 0)
+			return -1;
+	}
+	if (listener->rate_map != NULL &&
+	    policy_rate_map_load(policy, ctx, listener->rate_map,
+				 line[MP_LISTENER_RATE_MAP],
+				 &own->rate_map) < 0)
+		return -1;
+	return check_limits(ctx, own, keys);
+}
+
+/* Whether key has a window in the listener or its rate_map. */
+static bool limited(const struct policy_listener *listener,
+		    enum mp_limit_key key)
+{
+	return listener->pub.limits[key].window_count > 0 ||
+		(listener->rate_map != NULL &&
+		 policy_rate_map_limits(listener->rate_map, key));
+}
+
+/* The keys that only mean something next to a rate limit. */
+static int check_limits(struct policy_errctx *ctx,
+			const struct policy_listener *listener,
+			const struct policy_build_keys *keys)
+{
+	const unsigned int *line = keys->line, *col = keys->col;
+	unsigned int k;
+
 	if (line[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] != 0 &&
-	    listener->rate_client_ip.count == 0) {
+	    !limited(listener, MP_LIMIT_CLIENT_IP) &&
+	    !limited(listener, MP_LIMIT_CLIENT_IP_RECIPIENTS)) {
 		return policy_error(ctx,
 				    line[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX],
 				    col[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX],
 				    "rate_client_ipv6_prefix is only used with "
-				    "rate_client_ip");
+				    "rate_client_ip or rate_client_ip_recipients");
 	}
-	if (listener->auth == MP_FORBID)
-		return check_forbid(ctx, listener, keys);
-	if (listener->sender == MP_SENDER_MAP) {
-		/* the key's own token is gone with its line: messages
-		   about the map's words need only its name */
-		struct policy_token key = {
-			.type = POLICY_TOKEN_WORD,
-			.str = mp_listener_key_name(MP_LISTENER_SENDER_MAP),
-		};
-
-		key.len = strlen(key.str);
-		if (policy_sender_map_load(policy, ctx, &key,
-					   listener->sender_map,
-					   keys->line[MP_LISTENER_SENDER_MAP],
-					   &((struct policy_listener *)
-					     listener)->sender_map) < 0)
-			return -1;
+	if (line[MP_LISTENER_OVER_LIMIT] == 0)
+		return 0;
+	for (k = 0; k < MP_LIMIT_KEY_COUNT; k++) {
+		if (limited(listener, k))
+			return 0;
 	}
-	return 0;
+	return policy_error(ctx, line[MP_LISTENER_OVER_LIMIT],
+			    col[MP_LISTENER_OVER_LIMIT],
+			    "over_limit is only used with rate limits (a rate_* "
+			    "key, or a rate_map that sets one)");
 }
 
 /* auth = forbid: no login, so nothing that needs one. */
@@ -421,7 +515,25 @@ static int check_forbid(struct policy_errctx *ctx,
 			const struct mp_listener *listener,
 			const struct policy_build_keys *keys)
 {
+	static const struct {
+		enum mp_listener_key key;
+		const char *error;
+	} needs_login[] = {
+		{ MP_LISTENER_RATE_LOGIN,
+		  "rate_login counts logins, but auth = forbid" },
+		{ MP_LISTENER_RATE_LOGIN_RECIPIENTS,
+		  "rate_login_recipients counts logins, but auth = forbid" },
+		{ MP_LISTENER_RATE_DOMAIN,
+		  "rate_domain counts the logins' domains, but auth = forbid" },
+		{ MP_LISTENER_RATE_DOMAIN_RECIPIENTS,
+		  "rate_domain_recipients counts the logins' domains, but "
+		  "auth = forbid" },
+		{ MP_LISTENER_RATE_MAP,
+		  "rate_map sets limits per login, but auth = forbid" },
+	};
 	const unsigned int *line = keys->line, *col = keys->col;
+	const size_t n = sizeof(needs_login) / sizeof(needs_login[0]);
+	size_t i, first = n;
 
 	if (listener->sender != MP_SENDER_ANY) {
 		return policy_error(ctx, line[MP_LISTENER_SENDER],
@@ -436,11 +548,17 @@ static int check_forbid(struct policy_errctx *ctx,
 				    "auth_mechanisms conflicts with auth = "
 				    "forbid");
 	}
-	if (line[MP_LISTENER_RATE_LOGIN] != 0) {
-		return policy_error(ctx, line[MP_LISTENER_RATE_LOGIN],
-				    col[MP_LISTENER_RATE_LOGIN],
-				    "rate_login counts logins, but auth = "
-				    "forbid");
+	/* the first of them in the file */
+	for (i = 0; i < sizeof(needs_login) / sizeof(needs_login[0]); i++) {
+		enum mp_listener_key k = needs_login[i].key;
+
+		if (line[k] != 0 &&
+		    (first == n || line[k] < line[needs_login[first].key]))
+			first = i;
 	}
-	return 0;
+	if (first == n)
+		return 0;
+	return policy_error(ctx, line[needs_login[first].key],
+			    col[needs_login[first].key], "%s",
+			    needs_login[first].error);
 }

@@ -14,7 +14,12 @@
  *     is given once: in the URL or in redis_password_file;
  *   - every HOST goes through the one host check of host.c;
  *   - rate_store_failure cannot be reject: a store that does not answer
- *     is never a reason to refuse mail for good. */
+ *     is never a reason to refuse mail for good;
+ *   - alert_command is an argv, never a shell line: an absolute path
+ *     and its arguments (quoted when they hold blanks), at most 32
+ *     words.  A hook for a hosting panel runs once per milter, so it is
+ *     the milter's key, not a listener's; the milter passes the
+ *     listener's label to it. */
 
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +31,10 @@
 #define REDIS_MAX_DB 2147483647u
 #define UNIX_PATH_MAX 107		/* sun_path holds 108 with the NUL */
 #define URL_HIDDEN_PASSWORD "****"
+#define ALERT_COMMAND_MAX_WORDS 32
 
-_Static_assert(MP_MILTER_KEY_COUNT <= 16, "see struct policy_build_keys");
+_Static_assert(MP_MILTER_KEY_COUNT <= POLICY_BUILD_MAX_KEYS,
+	       "see struct policy_build_keys");
 
 void policy_milter_builtin(struct mp_milter_settings *milter)
 {
@@ -372,6 +379,39 @@ static const char *parse_rate_store(struct mp_policy *policy, const char *s,
 	return NULL;
 }
 
+static int assign_alert_command(struct mp_policy *policy,
+				struct policy_errctx *ctx,
+				struct mp_milter_settings *m,
+				const struct policy_token *key,
+				const struct policy_token *values,
+				size_t count)
+{
+	const char **argv;
+	size_t i;
+
+	if (policy_absolute_path(ctx, key, &values[0]) < 0)
+		return -1;
+	if (count > ALERT_COMMAND_MAX_WORDS) {
+		return policy_word_error(ctx, key,
+					 &values[ALERT_COMMAND_MAX_WORDS],
+					 "too many words (at most 32: the "
+					 "command and its arguments)");
+	}
+	argv = policy_arena_alloc(&policy->arena, (count + 1) * sizeof(*argv));
+	if (argv == NULL)
+		return policy_error_oom(ctx);
+	for (i = 0; i < count; i++) {
+		argv[i] = policy_arena_strndup(&policy->arena, values[i].str,
+					       values[i].len);
+		if (argv[i] == NULL)
+			return policy_error_oom(ctx);
+	}
+	argv[count] = NULL;
+	m->alert_command = argv;
+	m->alert_command_count = count;
+	return 0;
+}
+
 int policy_build_milter_assign(struct mp_policy *policy,
 			       struct policy_errctx *ctx,
 			       struct policy_build_keys *keys,
@@ -443,6 +483,11 @@ int policy_build_milter_assign(struct mp_policy *policy,
 			   &policy_choice_store_failure, &value) < 0)
 			return -1;
 		m->rate_store_failure = value;
+		break;
+	case MP_MILTER_ALERT_COMMAND:
+		if (assign_alert_command(policy, ctx, m, key, values,
+					 count) < 0)
+			return -1;
 		break;
 	case MP_MILTER_KEY_COUNT:
 		return -1;

@@ -51,14 +51,39 @@ static const char *const listener_key_names[] = {
 	[MP_LISTENER_AUTH_MECHANISMS] = "auth_mechanisms",
 	[MP_LISTENER_SENDER] = "sender",
 	[MP_LISTENER_SENDER_MAP] = "sender_map",
+	[MP_LISTENER_HEADER_FROM] = "header_from",
 	[MP_LISTENER_ALLOWED_CLIENTS] = "allowed_clients",
 	[MP_LISTENER_MAX_RECIPIENTS] = "max_recipients",
 	[MP_LISTENER_MAX_MESSAGE_SIZE] = "max_message_size",
 	[MP_LISTENER_RATE_LOGIN] = "rate_login",
 	[MP_LISTENER_RATE_CLIENT_IP] = "rate_client_ip",
-	[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] = "rate_client_ipv6_prefix",
 	[MP_LISTENER_RATE_SENDER] = "rate_sender",
+	[MP_LISTENER_RATE_DOMAIN] = "rate_domain",
+	[MP_LISTENER_RATE_LOGIN_RECIPIENTS] = "rate_login_recipients",
+	[MP_LISTENER_RATE_CLIENT_IP_RECIPIENTS] = "rate_client_ip_recipients",
+	[MP_LISTENER_RATE_SENDER_RECIPIENTS] = "rate_sender_recipients",
+	[MP_LISTENER_RATE_DOMAIN_RECIPIENTS] = "rate_domain_recipients",
+	[MP_LISTENER_RATE_CLIENT_IPV6_PREFIX] = "rate_client_ipv6_prefix",
+	[MP_LISTENER_RATE_MAP] = "rate_map",
+	[MP_LISTENER_OVER_LIMIT] = "over_limit",
+	[MP_LISTENER_ADD_AUDIT_HEADER] = "add_audit_header",
 };
+
+/* A limit key's name is its listener key's. */
+#define LIMIT_LISTENER_KEY(k) (MP_LISTENER_RATE_LOGIN + (k))
+_Static_assert(LIMIT_LISTENER_KEY(MP_LIMIT_CLIENT_IP) ==
+	       MP_LISTENER_RATE_CLIENT_IP &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_SENDER) == MP_LISTENER_RATE_SENDER &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_DOMAIN) == MP_LISTENER_RATE_DOMAIN &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_LOGIN_RECIPIENTS) ==
+	       MP_LISTENER_RATE_LOGIN_RECIPIENTS &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_CLIENT_IP_RECIPIENTS) ==
+	       MP_LISTENER_RATE_CLIENT_IP_RECIPIENTS &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_SENDER_RECIPIENTS) ==
+	       MP_LISTENER_RATE_SENDER_RECIPIENTS &&
+	       LIMIT_LISTENER_KEY(MP_LIMIT_DOMAIN_RECIPIENTS) ==
+	       MP_LISTENER_RATE_DOMAIN_RECIPIENTS,
+	       "enum mp_limit_key follows the rate keys of mp_listener_key");
 
 static const char *const milter_key_names[] = {
 	[MP_MILTER_SOCKET] = "socket",
@@ -69,6 +94,7 @@ static const char *const milter_key_names[] = {
 	[MP_MILTER_RATE_STORE] = "rate_store",
 	[MP_MILTER_RATE_STORE_FAILURE] = "rate_store_failure",
 	[MP_MILTER_REDIS_PASSWORD_FILE] = "redis_password_file",
+	[MP_MILTER_ALERT_COMMAND] = "alert_command",
 };
 
 static const char *const dele_action_names[] = {
@@ -115,6 +141,27 @@ static const char *const verdict_names[] = {
 static const char *const milter_mode_names[] = {
 	[MP_MODE_ENFORCE] = "enforce",
 	[MP_MODE_REPORT] = "report",
+};
+
+static const char *const header_from_names[] = {
+	[MP_HEADER_FROM_ANY] = "any",
+	[MP_HEADER_FROM_MATCH_SENDER] = "match_sender",
+};
+
+static const char *const over_limit_names[] = {
+	[MP_OVER_LIMIT_TEMPFAIL] = "tempfail",
+	[MP_OVER_LIMIT_REJECT] = "reject",
+	[MP_OVER_LIMIT_HOLD] = "hold",
+};
+
+/* yes first, as people say it: value 0 is yes. */
+static const char *const bool_names[] = { "yes", "no" };
+
+static const char *const limit_source_names[] = {
+	[MP_LIMIT_FROM_BUILTIN] = "built-in",
+	[MP_LIMIT_FROM_LISTENER] = "listener",
+	[MP_LIMIT_FROM_DOMAIN_ENTRY] = "domain entry",
+	[MP_LIMIT_FROM_LOGIN_ENTRY] = "login entry",
 };
 
 const char *mp_origin_scope_name(enum mp_origin_scope scope)
@@ -182,6 +229,33 @@ const char *mp_milter_mode_name(enum mp_milter_mode mode)
 	return TABLE_NAME(milter_mode_names, mode);
 }
 
+const char *mp_header_from_name(enum mp_header_from header_from)
+{
+	return TABLE_NAME(header_from_names, header_from);
+}
+
+const char *mp_over_limit_name(enum mp_over_limit over_limit)
+{
+	return TABLE_NAME(over_limit_names, over_limit);
+}
+
+const char *mp_bool_name(bool value)
+{
+	return bool_names[value ? 0 : 1];
+}
+
+const char *mp_limit_key_name(enum mp_limit_key key)
+{
+	if ((unsigned int)key >= MP_LIMIT_KEY_COUNT)
+		return "?";
+	return listener_key_names[LIMIT_LISTENER_KEY(key)];
+}
+
+const char *mp_limit_source_name(enum mp_limit_source source)
+{
+	return TABLE_NAME(limit_source_names, source);
+}
+
 const char *policy_section_name(enum policy_section section)
 {
 	return TABLE_NAME(section_names, section);
@@ -214,6 +288,12 @@ static const char *verdict_name_u(unsigned int v)
 { return TABLE_NAME(verdict_names, v); }
 static const char *mode_name_u(unsigned int v)
 { return TABLE_NAME(milter_mode_names, v); }
+static const char *header_from_name_u(unsigned int v)
+{ return TABLE_NAME(header_from_names, v); }
+static const char *over_limit_name_u(unsigned int v)
+{ return TABLE_NAME(over_limit_names, v); }
+static const char *bool_name_u(unsigned int v)
+{ return TABLE_NAME(bool_names, v); }
 
 #define ALL(n) ((1u << (n)) - 1)
 
@@ -260,6 +340,19 @@ const struct policy_choice policy_choice_store_failure = {
 	verdict_name_u, N_ELEMENTS(verdict_names),
 	(1u << MP_VERDICT_ACCEPT) | (1u << MP_VERDICT_TEMPFAIL),
 	"unknown value (use accept or tempfail)"
+};
+
+const struct policy_choice policy_choice_header_from = {
+	header_from_name_u, N_ELEMENTS(header_from_names), ALL(2),
+	"unknown value (use any or match_sender)"
+};
+const struct policy_choice policy_choice_over_limit = {
+	over_limit_name_u, N_ELEMENTS(over_limit_names), ALL(3),
+	"unknown value (use tempfail, reject or hold)"
+};
+const struct policy_choice policy_choice_bool = {
+	bool_name_u, N_ELEMENTS(bool_names), ALL(2),
+	"unknown value (use yes or no)"
 };
 
 int policy_name_lookup(const char *(*name)(unsigned int value),

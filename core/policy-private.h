@@ -14,6 +14,11 @@
  *                     is parsed (so the first error in file order wins)
  *   policy-build-listener.c, policy-build-milter.c
  *                     the same for listener and milter blocks
+ *   policy-limits.c   the windows of a rate key, shared by listener
+ *                     blocks and rate maps
+ *   policy-ratemap.c  rate_map files and a login's effective limits
+ *   policy-sender.c   sender_map files and the sender check
+ *   policy-listfile.c files of words: list files and maps
  *   policy-error.c    "FILE:LINE:COL: reason", and the word checks the
  *                     builders share
  *   policy-values.c   value parsers shared by the file and by host
@@ -295,6 +300,9 @@ extern const struct policy_choice policy_choice_sender;
 extern const struct policy_choice policy_choice_unknown_listener;
 extern const struct policy_choice policy_choice_mode;
 extern const struct policy_choice policy_choice_store_failure;
+extern const struct policy_choice policy_choice_header_from;
+extern const struct policy_choice policy_choice_over_limit;
+extern const struct policy_choice policy_choice_bool;	/* yes = 0, no = 1 */
 
 /* The index i < count with name(i) == s[0..len), or -1. */
 int policy_name_lookup(const char *(*name)(unsigned int value),
@@ -419,9 +427,11 @@ struct policy_scope {
 
 /* A listener as the policy keeps it: hosts get &pub. */
 struct policy_sender_map;
+struct policy_rate_map;
 struct policy_listener {
 	struct mp_listener pub;
 	const struct policy_sender_map *sender_map;	/* sender = map */
+	const struct policy_rate_map *rate_map;		/* rate_map set */
 };
 
 struct policy_port {
@@ -454,6 +464,7 @@ struct mp_policy {
 	struct policy_scope *user_list, **user_tail;
 
 	struct policy_sender_map *sender_maps;	/* loaded, by path */
+	struct policy_rate_map *rate_maps;	/* loaded, by path */
 	struct mp_listener **listeners;	/* file order */
 	size_t listener_count, listener_cap;
 	struct policy_htable labels;
@@ -482,6 +493,30 @@ int policy_sender_map_load(struct mp_policy *policy, struct policy_errctx *ctx,
 			   const struct policy_token *key, const char *path,
 			   unsigned int line,
 			   const struct policy_sender_map **map_r);
+
+/* ---- rate limits (policy-limits.c, policy-ratemap.c) ---- */
+
+/* Reads words[0..count) as the windows of the rate key named key->str
+   into *limit: each word COUNT/DURATION, or one word `unlimited`; at
+   most MP_LIMIT_MAX_WINDOWS, each window length once, a shorter window
+   with a smaller count than every longer one.  Returns 0, or -1 with the
+   error reported at the word at fault (words from a map report in its
+   file). */
+int policy_parse_limit(struct policy_errctx *ctx,
+		       const struct policy_token *key,
+		       const struct policy_token *words, size_t count,
+		       struct mp_limit *limit);
+
+/* The rate map at path (absolute), loaded once per policy (listeners
+   naming one file share it); line is where the policy names it.  Errors
+   are "PATH:LINE:COL: reason (named at NAME:LINE)".  Returns 0 or -1
+   (reported). */
+int policy_rate_map_load(struct mp_policy *policy, struct policy_errctx *ctx,
+			 const char *path, unsigned int line,
+			 const struct policy_rate_map **map_r);
+/* Whether any entry of map sets a window for key. */
+bool policy_rate_map_limits(const struct policy_rate_map *map,
+			    enum mp_limit_key key);
 
 /* Built-in values. */
 void policy_retention_builtin(struct mp_retention *retention);
@@ -548,8 +583,10 @@ int policy_build_finish(struct policy_build *build);
 
 /* The keys set so far in the innermost block, for duplicate keys and
    for checks across keys when the block closes. */
+#define POLICY_BUILD_MAX_KEYS 32
 struct policy_build_keys {
-	unsigned int line[16], col[16];	/* of each key set, 0 = unset */
+	/* of each key set, 0 = unset */
+	unsigned int line[POLICY_BUILD_MAX_KEYS], col[POLICY_BUILD_MAX_KEYS];
 };
 
 /* Word checks shared by the builders (policy-error.c).  Each reports

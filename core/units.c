@@ -251,8 +251,8 @@ int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
 	if (error != UNITS_OK)
 		return units_fail(rate_count_messages, error, error_r);
 	if (count > MP_UNITS_RATE_MAX_COUNT) {
-		*error_r = "invalid rate: count above 2^53 = 9007199254740992 "
-			"(more than the Redis store counts exactly)";
+		*error_r = "invalid rate: count above 4503599627370495 = "
+			"2^52 - 1 (more than the Redis store counts exactly)";
 		return -1;
 	}
 
@@ -266,8 +266,9 @@ int mp_units_parse_rate(const char *str, struct mp_rate_spec *rate_r,
 	if (error != UNITS_OK)
 		return units_fail(rate_window_messages, error, error_r);
 	if (window > MP_UNITS_RATE_MAX_WINDOW_SECS) {
-		*error_r = "invalid rate: duration above 9007199254740s = 2^53 "
-			"ms (longer than the Redis store counts exactly)";
+		*error_r = "invalid rate: duration above 4503599627370s, "
+			"under 2^52 ms (longer than the Redis store counts "
+			"exactly)";
 		return -1;
 	}
 

@@ -1,15 +1,12 @@
 /* audit.c: the audit header's value and its HMAC (see audit.h). */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "audit.h"
+#include "secret.h"
 
 #define AUDIT_FIELD_MAX 128
 
@@ -88,35 +85,11 @@ size_t audit_value(const struct audit_fields *f, const unsigned char *key,
 int audit_key_read(const char *path, unsigned char key[AUDIT_KEY_MAX],
 		   size_t *key_len_r, char *error, size_t error_size)
 {
-	unsigned char buf[AUDIT_KEY_MAX + 3];
-	ssize_t n;
-	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n = secret_read(path, "hmac_key_file", key, AUDIT_KEY_MAX,
+				error, error_size);
 
-	if (fd < 0) {
-		snprintf(error, error_size, "%s: cannot open: %s", path,
-			 strerror(errno));
+	if (n < 0)
 		return -1;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 0) {
-		snprintf(error, error_size, "%s: cannot read: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	len = (size_t)n;
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (len == 0 || len > AUDIT_KEY_MAX) {
-		snprintf(error, error_size, "%s: a key must have 1 to %d "
-			 "bytes", path, AUDIT_KEY_MAX);
-		return -1;
-	}
-	memcpy(key, buf, len);
-	explicit_bzero(buf, sizeof(buf));
-	*key_len_r = len;
+	*key_len_r = (size_t)n;
 	return 0;
 }

@@ -43,8 +43,9 @@ size_t audit_value(const struct audit_fields *fields,
 void audit_hmac_hex(const unsigned char *key, size_t key_len,
 		    const char *data, size_t len, char hex[65]);
 
-/* Reads a key file: its bytes, one trailing "\n" (or "\r\n") removed,
-   1..AUDIT_KEY_MAX bytes.  Returns 0, or -1 with a message in error. */
+/* Reads a key file (secret_read(): no permissions for others): its
+   bytes, one trailing "\n" (or "\r\n") removed, 1..AUDIT_KEY_MAX bytes.
+   Returns 0, or -1 with a message in error. */
 int audit_key_read(const char *path, unsigned char key[AUDIT_KEY_MAX],
 		   size_t *key_len_r, char *error, size_t error_size);
 

@@ -8,10 +8,10 @@
 
 #include "config.h"
 #include "log.h"
+#include "secret.h"
 
-/* Default grouping of IPv6 clients for rate_client_ip (a /64 is what one
-   customer gets). */
-#define CONFIG_IPV6_PREFIX 64
+/* Longest Redis password read from redis_password_file. */
+#define CONFIG_REDIS_PASSWORD_MAX 512
 /* Deadline of one Redis call: far below Postfix's milter_command_timeout
    (30 s) and milter_content_timeout (300 s). */
 #define CONFIG_REDIS_TIMEOUT_MS 500
@@ -39,20 +39,35 @@ static void store_unref(struct config_store **_cs)
 	free(cs);
 }
 
-static bool policy_has_rates(const struct mp_policy *policy)
+static bool policy_has_limits(const struct mp_policy *policy)
 {
 	for (size_t i = 0; i < mp_policy_listener_count(policy); i++) {
-		const struct mp_listener *l = mp_policy_listener_at(policy, i);
+		if (mp_listener_has_limits(policy,
+					   mp_policy_listener_at(policy, i)))
+			return true;
+	}
+	return false;
+}
 
-		if (l->rate_login.count != 0 || l->rate_client_ip.count != 0 ||
-		    l->rate_sender.count != 0)
+/* Whether a message on l may be counted by recipients: a *_recipients
+   key in the block, or a rate_map, whose entries may set one. */
+static bool counts_recipients(const struct mp_policy *policy,
+			      const struct mp_listener *l)
+{
+	if (!mp_listener_has_limits(policy, l))
+		return false;
+	if (l->rate_map != NULL)
+		return true;
+	for (unsigned int k = 0; k < MP_LIMIT_KEY_COUNT; k++) {
+		if (mp_limit_key_counts_recipients((enum mp_limit_key)k) &&
+		    l->limits[k].window_count > 0)
 			return true;
 	}
 	return false;
 }
 
 static unsigned int policy_stages(const struct mp_policy *policy,
-				  bool has_rates)
+				  bool has_limits)
 {
 	const struct mp_milter_settings *m = mp_policy_milter(policy);
 	unsigned int stages = 0;
@@ -61,16 +76,55 @@ static unsigned int policy_stages(const struct mp_policy *policy,
 		const struct mp_listener *l = mp_policy_listener_at(policy, i);
 
 		if (l->max_recipients != 0)
+			stages |= CONFIG_STAGE_RCPT | CONFIG_STAGE_RCPT_REPLY;
+		if (counts_recipients(policy, l))
 			stages |= CONFIG_STAGE_RCPT;
 		if (l->max_message_size != 0)
 			stages |= CONFIG_STAGE_BODY | CONFIG_STAGE_HEADER |
 				CONFIG_STAGE_EOM;
+		if (l->header_from != MP_HEADER_FROM_ANY)
+			stages |= CONFIG_STAGE_HEADER | CONFIG_STAGE_EOM;
+		if (l->over_limit == MP_OVER_LIMIT_HOLD)
+			stages |= CONFIG_STAGE_HOLD;
 	}
 	if (m->audit_header[0] != '\0')
 		stages |= CONFIG_STAGE_HEADER | CONFIG_STAGE_EOM;
-	if (has_rates)
+	if (has_limits)
 		stages |= CONFIG_STAGE_EOM;
 	return stages;
+}
+
+/* The Redis password: the URL's, or redis_password_file's (one line)
+   read into buf; *password_r NULL when there is none. */
+static int store_password(const struct mp_milter_settings *m, char *buf,
+			  size_t size, const char **password_r,
+			  char *error, size_t error_size)
+{
+	ssize_t n;
+
+	*password_r = NULL;
+	if (m->rate_store != MP_RATE_STORE_REDIS)
+		return 0;
+	if (m->redis_password != NULL) {
+		*password_r = m->redis_password;
+		return 0;
+	}
+	if (m->redis_password_file == NULL)
+		return 0;
+	n = secret_read(m->redis_password_file, "redis_password_file",
+			(unsigned char *)buf, size - 1, error, error_size);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	if (strlen(buf) != (size_t)n || strpbrk(buf, "\r\n") != NULL) {
+		snprintf(error, error_size, "%s: the redis_password_file must "
+			 "hold one line (the password) and no NUL byte",
+			 m->redis_password_file);
+		explicit_bzero(buf, size);
+		return -1;
+	}
+	*password_r = buf;
+	return 0;
 }
 
 /* The store settings as one string, to tell whether a reload changed
@@ -82,7 +136,10 @@ static char *store_signature(const struct mp_milter_settings *m,
 
 	if (m->rate_store == MP_RATE_STORE_MEMORY)
 		return strdup("memory");
-	if (asprintf(&sig, "redis|%s|%u|%u|%s", m->redis_host, m->redis_port,
+	if (asprintf(&sig, "redis|%s|%u|%s|%u|%s",
+		     m->redis_host != NULL ? m->redis_host : "",
+		     m->redis_port,
+		     m->redis_socket != NULL ? m->redis_socket : "",
 		     m->redis_db, password != NULL ? password : "") < 0)
 		return NULL;
 	return sig;
@@ -103,12 +160,14 @@ static struct config_store *store_make(const struct mp_milter_settings *m,
 	}
 	if (prev != NULL && prev->store != NULL &&
 	    strcmp(prev->store->signature, sig) == 0) {
+		explicit_bzero(sig, strlen(sig));
 		free(sig);
 		__atomic_add_fetch(&prev->store->refcount, 1, __ATOMIC_RELAXED);
 		return prev->store;
 	}
 	cs = calloc(1, sizeof(*cs));
 	if (cs == NULL) {
+		explicit_bzero(sig, strlen(sig));
 		free(sig);
 		snprintf(error, error_size, "out of memory");
 		return NULL;
@@ -125,6 +184,7 @@ static struct config_store *store_make(const struct mp_milter_settings *m,
 		memset(&set, 0, sizeof(set));
 		set.host = m->redis_host;
 		set.port = m->redis_port;
+		set.unix_path = m->redis_socket;
 		set.db = m->redis_db;
 		set.password = password;
 		set.timeout_ms = CONFIG_REDIS_TIMEOUT_MS;
@@ -135,6 +195,7 @@ static struct config_store *store_make(const struct mp_milter_settings *m,
 	return cs;
 fail:
 	snprintf(error, error_size, "%s", err);
+	explicit_bzero(cs->signature, strlen(cs->signature));
 	free(cs->signature);
 	free(cs);
 	return NULL;
@@ -147,7 +208,9 @@ struct milter_config *config_load(const char *path,
 	struct milter_config *config;
 	struct mp_error perr;
 	const struct mp_milter_settings *m;
-	bool has_rates;
+	char password_buf[CONFIG_REDIS_PASSWORD_MAX + 1];
+	const char *password;
+	bool has_limits;
 
 	config = calloc(1, sizeof(*config));
 	if (config == NULL) {
@@ -156,7 +219,6 @@ struct milter_config *config_load(const char *path,
 	}
 	config->refcount = 1;
 	config->generation = prev != NULL ? prev->generation + 1 : 1;
-	config->ipv6_prefix = CONFIG_IPV6_PREFIX;
 	if (mp_policy_load_file(log_env(), path, &config->policy, &perr) < 0) {
 		snprintf(error, error_size, "%s", perr.text);
 		free(config);
@@ -167,13 +229,20 @@ struct milter_config *config_load(const char *path,
 	    audit_key_read(m->hmac_key_file, config->hmac_key,
 			   &config->hmac_key_len, error, error_size) < 0)
 		goto fail;
-	has_rates = policy_has_rates(config->policy);
-	if (has_rates) {
-		config->store = store_make(m, NULL, prev, error, error_size);
+	has_limits = policy_has_limits(config->policy);
+	if (has_limits) {
+		/* the password is read even when the store is reused: a
+		   reload must find a broken password file */
+		if (store_password(m, password_buf, sizeof(password_buf),
+				   &password, error, error_size) < 0)
+			goto fail;
+		config->store = store_make(m, password, prev, error,
+					   error_size);
+		explicit_bzero(password_buf, sizeof(password_buf));
 		if (config->store == NULL)
 			goto fail;
 	}
-	config->stages = policy_stages(config->policy, has_rates);
+	config->stages = policy_stages(config->policy, has_limits);
 	return config;
 fail:
 	mp_policy_unref(&config->policy);

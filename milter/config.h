@@ -9,7 +9,8 @@
  * until it ends: a reload (SIGUSR1) swaps in a new config for new
  * sessions only, so sessions in flight finish on the policy they began
  * with.  A reload validates everything (the file, the key file, the
- * store's settings and password file) before the swap and keeps the old
+ * store's settings and password file: see secret.h) before the swap and
+ * keeps the old
  * config on any error.  The rate store outlives reloads that do not
  * change its settings (a memory store keeps its counts). */
 
@@ -21,10 +22,15 @@
 #include "audit.h"
 
 /* Stages a policy needs beyond connect and MAIL (always taken). */
-#define CONFIG_STAGE_RCPT	0x1	/* max_recipients */
-#define CONFIG_STAGE_HEADER	0x2	/* audit header: drop forged ones */
-#define CONFIG_STAGE_BODY	0x4	/* max_message_size: count bytes */
-#define CONFIG_STAGE_EOM	0x8	/* rates, size, header */
+#define CONFIG_STAGE_RCPT	0x1	/* count recipients (recipient
+					   rate keys, max_recipients) */
+#define CONFIG_STAGE_RCPT_REPLY	0x2	/* refuse recipients:
+					   max_recipients */
+#define CONFIG_STAGE_HEADER	0x4	/* audit header: drop forged ones;
+					   header_from */
+#define CONFIG_STAGE_BODY	0x8	/* max_message_size: count bytes */
+#define CONFIG_STAGE_EOM	0x10	/* rates, size, headers */
+#define CONFIG_STAGE_HOLD	0x20	/* over_limit = hold: quarantine */
 
 struct config_store;
 
@@ -36,7 +42,6 @@ struct milter_config {
 	unsigned char hmac_key[AUDIT_KEY_MAX];
 	size_t hmac_key_len;		/* 0 = unsigned */
 	unsigned int stages;		/* CONFIG_STAGE_* */
-	unsigned int ipv6_prefix;	/* rate_client_ip grouping */
 	unsigned int generation;	/* 1 for the first load */
 };
 

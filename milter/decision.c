@@ -5,11 +5,13 @@
  *   534 5.7.9  AUTH mechanism not allowed on this listener
  *   550 5.7.1  authenticated mail on a no-auth listener; client address
  *              not allowed; unknown listener with `reject`
- *   553 5.7.1  sender not owned by the login
+ *   553 5.7.1  sender not owned by the login; a From header address not
+ *              owned by it (header_from = match_sender)
  *   452 4.5.3  too many recipients
  *   550 5.5.3  too many recipients, at end of message (local submission)
  *   552 5.3.4  message too big
- *   450 4.7.1  rate limited
+ *   450 4.7.1  rate limited (over_limit = tempfail)
+ *   550 5.7.1  rate limited (over_limit = reject)
  *   451 4.3.0  unknown listener with `tempfail`; rate store unavailable
  * Every text names the listener and the rule, so a user can quote it and
  * an admin can find it. */
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "address.h"
 #include "decision.h"
 
 static const char *const rule_names[MILTER_RULE_COUNT] = {
@@ -30,17 +33,36 @@ static const char *const rule_names[MILTER_RULE_COUNT] = {
 	[MILTER_RULE_AUTH_MECHANISMS] = "auth_mechanisms",
 	[MILTER_RULE_ALLOWED_CLIENTS] = "allowed_clients",
 	[MILTER_RULE_SENDER] = "sender",
+	[MILTER_RULE_HEADER_FROM] = "header_from",
 	[MILTER_RULE_MAX_RECIPIENTS] = "max_recipients",
 	[MILTER_RULE_MAX_MESSAGE_SIZE] = "max_message_size",
-	[MILTER_RULE_RATE_LOGIN] = "rate_login",
-	[MILTER_RULE_RATE_CLIENT_IP] = "rate_client_ip",
-	[MILTER_RULE_RATE_SENDER] = "rate_sender",
 	[MILTER_RULE_RATE_STORE] = "rate_store_failure",
 };
 
 const char *milter_rule_name(enum milter_rule rule)
 {
+	if (milter_rule_is_rate(rule))
+		return mp_limit_key_name((enum mp_limit_key)
+					 (rule - MILTER_RULE_RATE_LOGIN));
 	return (unsigned int)rule < MILTER_RULE_COUNT ? rule_names[rule] : "?";
+}
+
+enum milter_rule milter_rate_rule(enum mp_limit_key key)
+{
+	return (enum milter_rule)(MILTER_RULE_RATE_LOGIN + (unsigned int)key);
+}
+
+bool milter_rule_is_rate(enum milter_rule rule)
+{
+	return rule >= MILTER_RULE_RATE_LOGIN &&
+		rule < MILTER_RULE_RATE_LOGIN + MP_LIMIT_KEY_COUNT;
+}
+
+const char *milter_decision_word(const struct milter_decision *d)
+{
+	if (d->hold)
+		return "hold";
+	return mp_verdict_name(d->verdict);
 }
 
 static void accept_(struct milter_decision *d)
@@ -132,42 +154,6 @@ void milter_decide_unknown(const struct mp_policy *policy,
 	}
 }
 
-/* "local@domain": the domain part (after the last '@'), or NULL. */
-static const char *domain_of(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at != NULL && at != addr && at[1] != '\0' ? at + 1 : NULL;
-}
-
-bool milter_sender_allowed(enum mp_sender_check check, const char *login,
-			   const char *sender)
-{
-	const char *ldom, *sdom, *plus;
-	size_t llocal, slocal;
-
-	if (check == MP_SENDER_ANY)
-		return true;
-	if (empty(login) || empty(sender))
-		return false;
-	sdom = domain_of(sender);
-	ldom = domain_of(login);
-	if (sdom == NULL || ldom == NULL || strcasecmp(sdom, ldom) != 0)
-		return false;
-	if (check == MP_SENDER_LOGIN_DOMAIN)
-		return true;
-	if (check != MP_SENDER_LOGIN)
-		return false;	/* map: not decided here */
-	llocal = (size_t)(ldom - 1 - login);
-	slocal = (size_t)(sdom - 1 - sender);
-	if (slocal == llocal && memcmp(sender, login, llocal) == 0)
-		return true;
-	/* local+tag@domain of an allowed local@domain */
-	plus = memchr(sender, '+', slocal);
-	return plus != NULL && (size_t)(plus - sender) == llocal &&
-		memcmp(sender, login, llocal) == 0;
-}
-
 static bool client_allowed(const struct mp_listener *l,
 			   const struct milter_facts *facts)
 {
@@ -193,13 +179,14 @@ static bool mechanism_allowed(const struct mp_listener *l, const char *type)
 	return false;
 }
 
-void milter_decide_mail(const struct mp_listener *l,
+void milter_decide_mail(const struct mp_policy *policy,
+			const struct mp_listener *l,
 			const struct milter_facts *f,
 			struct milter_decision *d)
 {
 	bool authed = !empty(f->login), tls = !empty(f->tls_version);
 	enum mp_tls_version version = MP_TLS_ANY;
-	const char *error;
+	const char *error, *why = NULL;
 
 	accept_(d);
 	if (!client_allowed(l, f)) {
@@ -248,11 +235,12 @@ void milter_decide_mail(const struct mp_listener *l,
 		return;
 	}
 	if (authed && l->sender != MP_SENDER_ANY &&
-	    !milter_sender_allowed(l->sender, f->login, f->sender)) {
+	    !mp_listener_sender_allowed(policy, l, f->login, f->sender, &why)) {
 		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_SENDER, "553 5.7.1",
 		       "sender <%.100s> not owned by %.100s (listener %s: "
-		       "sender = %s)", f->sender != NULL ? f->sender : "",
-		       f->login, l->label, mp_sender_check_name(l->sender));
+		       "sender = %s: %s)", f->sender != NULL ? f->sender : "",
+		       f->login, l->label, mp_sender_check_name(l->sender),
+		       why);
 		return;
 	}
 	if (l->max_message_size != 0 && f->size_param > l->max_message_size) {
@@ -303,83 +291,232 @@ void milter_decide_size(const struct mp_listener *l, uint64_t size,
 	}
 }
 
-/* Appends src lower-cased (ASCII) to key at *len. */
-static void key_append(char *key, size_t *len, const char *src, bool lower)
-{
-	for (; *src != '\0' && *len < MILTER_RATE_KEY_MAX - 1; src++) {
-		char c = *src;
 
+/* ---- header_from ---- */
+
+bool milter_checks_header_from(const struct mp_listener *l,
+			       const struct milter_facts *f)
+{
+	return l != NULL && l->header_from == MP_HEADER_FROM_MATCH_SENDER &&
+		!empty(f->login);
+}
+
+struct from_check {
+	const struct mp_policy *policy;
+	const struct mp_listener *listener;
+	const struct milter_facts *facts;
+	struct milter_from *from;
+};
+
+static void from_address(void *ctx, const char *address)
+{
+	struct from_check *fc = ctx;
+	const char *why = NULL;
+
+	fc->from->addresses++;
+	if (fc->from->bad[0] != '\0')
+		return;
+	if (!mp_listener_sender_allowed(fc->policy, fc->listener,
+					fc->facts->login, address, &why)) {
+		snprintf(fc->from->bad, sizeof(fc->from->bad), "%s", address);
+		fc->from->bad_reason = why;
+	}
+}
+
+void milter_from_header(const struct mp_policy *policy,
+			const struct mp_listener *l,
+			const struct milter_facts *f, const char *value,
+			struct milter_from *from)
+{
+	struct from_check fc = { policy, l, f, from };
+	const char *error;
+
+	from->headers++;
+	if (address_list_parse(value != NULL ? value : "", from_address, &fc,
+			       &error) < 0)
+		from->unparsable = true;
+}
+
+void milter_decide_header_from(const struct mp_listener *l,
+			       const struct milter_facts *f,
+			       const struct milter_from *from,
+			       struct milter_decision *d)
+{
+	accept_(d);
+	if (!milter_checks_header_from(l, f))
+		return;
+	if (from->headers == 0) {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_HEADER_FROM,
+		       "553 5.7.1", "the message has no From header "
+		       "(listener %s: header_from = match_sender)", l->label);
+	} else if (from->headers > 1) {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_HEADER_FROM,
+		       "553 5.7.1", "the message has %u From headers, one "
+		       "is allowed (listener %s: header_from = "
+		       "match_sender)", from->headers, l->label);
+	} else if (from->unparsable) {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_HEADER_FROM,
+		       "553 5.7.1", "the From header is not a valid address "
+		       "list (listener %s: header_from = match_sender)",
+		       l->label);
+	} else if (from->bad[0] != '\0') {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_HEADER_FROM,
+		       "553 5.7.1", "From header address <%.100s> not owned "
+		       "by %.100s (listener %s: header_from = match_sender: "
+		       "%s)", from->bad, f->login, l->label,
+		       from->bad_reason != NULL ? from->bad_reason : "?");
+	} else if (from->addresses == 0) {
+		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_HEADER_FROM,
+		       "553 5.7.1", "the From header has no address "
+		       "(listener %s: header_from = match_sender)", l->label);
+	}
+}
+
+/* ---- rate limits ---- */
+
+/* Appends n bytes of src to the key, lower-cased (ASCII) if asked, and
+   with '/' and '%' escaped if asked (a listener label); false when the
+   key would not fit. */
+static bool key_put(struct milter_rate_batch *b, size_t *len,
+		    const char *src, size_t n, bool lower, bool escape)
+{
+	char *key = b->keys[b->count];
+
+	for (size_t i = 0; i < n; i++) {
+		char c = src[i];
+
+		if (escape && (c == '/' || c == '%')) {
+			if (*len + 3 >= MILTER_RATE_KEY_MAX)
+				return false;
+			key[(*len)++] = '%';
+			key[(*len)++] = '2';
+			key[(*len)++] = c == '/' ? 'F' : '5';
+			continue;
+		}
+		if (*len + 1 >= MILTER_RATE_KEY_MAX)
+			return false;
 		if (lower && c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		key[(*len)++] = c;
 	}
 	key[*len] = '\0';
+	return true;
 }
 
-static void rate_item(struct mp_rate_item *item, char *key,
-		      const struct mp_listener *l, const char *kind,
-		      const char *value, const struct mp_rate_spec *rate,
+static bool key_puts(struct milter_rate_batch *b, size_t *len,
+		     const char *src)
+{
+	return key_put(b, len, src, strlen(src), false, false);
+}
+
+/* The key's kind in counter keys; login and domain kinds are shared by
+   every listener. */
+static const char *const kind_names[MP_LIMIT_KEY_COUNT] = {
+	[MP_LIMIT_LOGIN] = "login",
+	[MP_LIMIT_CLIENT_IP] = "ip",
+	[MP_LIMIT_SENDER] = "sender",
+	[MP_LIMIT_DOMAIN] = "domain",
+	[MP_LIMIT_LOGIN_RECIPIENTS] = "login_rcpt",
+	[MP_LIMIT_CLIENT_IP_RECIPIENTS] = "ip_rcpt",
+	[MP_LIMIT_SENDER_RECIPIENTS] = "sender_rcpt",
+	[MP_LIMIT_DOMAIN_RECIPIENTS] = "domain_rcpt",
+};
+
+/* Adds one item: key k's window w, counting value; false when the key
+   does not fit (a value near MILTER_VALUE_MAX under a long label),
+   which the caller skips: such a value is cut anyway. */
+static bool batch_add(struct milter_rate_batch *b, const struct mp_listener *l,
+		      enum mp_limit_key k, size_t w, const char *value,
 		      uint64_t cost)
 {
-	size_t len = 0;
+	const struct mp_rate_spec *rate = &b->limits.limit[k]->windows[w];
+	enum mp_limit_subject subject = mp_limit_key_subject(k);
+	bool shared = subject == MP_LIMIT_SUBJECT_LOGIN ||
+		subject == MP_LIMIT_SUBJECT_DOMAIN;
+	struct mp_rate_item *item = &b->items[b->count];
+	char window[32];
+	size_t len = 0, value_at;
 
-	key[0] = '\0';
-	key_append(key, &len, l->label, false);
-	key_append(key, &len, "/", false);
-	key_append(key, &len, kind, false);
-	key_append(key, &len, "/", false);
-	key_append(key, &len, value, true);
+	mp_units_format_duration(rate->window_secs, window, sizeof(window));
+	if (!shared) {
+		if (!key_put(b, &len, l->label, strlen(l->label), false,
+			     true) || !key_puts(b, &len, "/"))
+			return false;
+	}
+	if (!key_puts(b, &len, kind_names[k]) || !key_puts(b, &len, "/") ||
+	    !key_puts(b, &len, window) || !key_puts(b, &len, "/"))
+		return false;
+	value_at = len;
+	if (!key_put(b, &len, value, strlen(value),
+		     subject != MP_LIMIT_SUBJECT_CLIENT_IP, false))
+		return false;
 	memset(item, 0, sizeof(*item));
-	item->key = key;
+	item->key = b->keys[b->count];
 	item->rate = *rate;
 	item->cost = cost;
+	b->key[b->count] = k;
+	b->window[b->count] = w;
+	b->value[b->count] = b->keys[b->count] + value_at;
+	b->count++;
+	return true;
 }
 
-size_t milter_rate_items(const struct mp_listener *l,
-			 const struct milter_facts *f,
-			 unsigned int ipv6_prefix, uint64_t cost,
-			 struct mp_rate_item *items,
-			 char keys[][MILTER_RATE_KEY_MAX],
-			 enum milter_rule *rules)
+size_t milter_rate_batch(const struct mp_policy *policy,
+			 const struct mp_listener *l,
+			 const struct milter_facts *f, uint64_t rcpts,
+			 struct milter_rate_batch *b)
 {
-	size_t n = 0;
+	char client[MP_ADDR_STR_SIZE + 8] = "";
+	const char *login = empty(f->login) ? NULL : f->login;
 
-	if (l->rate_login.count != 0 && !empty(f->login)) {
-		rate_item(&items[n], keys[n], l, "login", f->login,
-			  &l->rate_login, cost);
-		rules[n++] = MILTER_RULE_RATE_LOGIN;
+	b->count = 0;
+	if (mp_listener_limits(policy, l, login, &b->limits) == 0)
+		return 0;
+	if (f->client_known) {
+		struct mp_addr net;
+
+		/* an IPv6 client counts as its network: it cannot rotate
+		   addresses inside what its provider gave it */
+		mp_addr_truncate(&f->client, l->rate_client_ipv6_prefix, &net);
+		mp_addr_format(&net, client, MP_ADDR_STR_SIZE);
+		if (net.family == 6 && l->rate_client_ipv6_prefix < 128)
+			snprintf(client + strlen(client), 8, "/%u",
+				 l->rate_client_ipv6_prefix);
 	}
-	if (l->rate_client_ip.count != 0 && f->client_known) {
-		struct mp_addr net = f->client;
-		char addr[MP_ADDR_STR_SIZE + 8];
+	for (unsigned int k = 0; k < MP_LIMIT_KEY_COUNT; k++) {
+		enum mp_limit_key key = (enum mp_limit_key)k;
+		const struct mp_limit *limit = b->limits.limit[k];
+		const char *value = NULL;
 
-		if (net.family == 6 && ipv6_prefix < 128) {
-			/* one key per /ipv6_prefix network: a client cannot
-			   rotate addresses inside its own network */
-			for (unsigned int bit = ipv6_prefix; bit < 128; bit++)
-				net.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-			mp_addr_format(&net, addr, MP_ADDR_STR_SIZE);
-			snprintf(addr + strlen(addr), 8, "/%u", ipv6_prefix);
-		} else {
-			mp_addr_format(&net, addr, MP_ADDR_STR_SIZE);
+		if (limit->window_count == 0)
+			continue;
+		switch (mp_limit_key_subject(key)) {
+		case MP_LIMIT_SUBJECT_LOGIN:
+			value = login;
+			break;
+		case MP_LIMIT_SUBJECT_CLIENT_IP:
+			value = f->client_known ? client : NULL;
+			break;
+		case MP_LIMIT_SUBJECT_SENDER:
+			value = f->sender != NULL ? f->sender : "";
+			break;
+		case MP_LIMIT_SUBJECT_DOMAIN:
+			value = mp_login_domain(login);
+			break;
 		}
-		rate_item(&items[n], keys[n], l, "ip", addr,
-			  &l->rate_client_ip, cost);
-		rules[n++] = MILTER_RULE_RATE_CLIENT_IP;
+		if (value == NULL)
+			continue;
+		for (size_t w = 0; w < limit->window_count; w++)
+			(void)batch_add(b, l, key, w, value,
+					mp_limit_key_counts_recipients(key) ?
+					rcpts : 1);
 	}
-	if (l->rate_sender.count != 0) {
-		rate_item(&items[n], keys[n], l, "sender",
-			  f->sender != NULL ? f->sender : "",
-			  &l->rate_sender, cost);
-		rules[n++] = MILTER_RULE_RATE_SENDER;
-	}
-	return n;
+	return b->count;
 }
 
 void milter_decide_rate(const struct mp_listener *l,
 			enum mp_rate_status status,
-			const struct mp_rate_item *items,
-			const enum milter_rule *rules, size_t count,
+			const struct milter_rate_batch *b,
 			enum mp_verdict failure_verdict,
 			struct milter_decision *d)
 {
@@ -397,18 +534,47 @@ void milter_decide_rate(const struct mp_listener *l,
 		       "tempfail)", l->label);
 		return;
 	}
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < b->count; i++) {
+		const struct mp_rate_item *item = &b->items[i];
+		enum milter_rule rule = milter_rate_rule(b->key[i]);
 		uint64_t secs;
 
-		if (items[i].status != MP_RATE_LIMITED)
+		if (item->status != MP_RATE_LIMITED)
 			continue;
-		mp_units_format_rate(&items[i].rate, rate, sizeof(rate));
-		secs = items[i].result.retry_after_ms == UINT64_MAX ? 0 :
-			(items[i].result.retry_after_ms + 999) / 1000;
-		refuse(d, MP_VERDICT_TEMPFAIL, rules[i], "450 4.7.1",
-		       "rate limit reached, try again in %llu s "
-		       "(listener %s: %s = %s)", (unsigned long long)secs,
-		       l->label, milter_rule_name(rules[i]), rate);
-		return;
+		mp_units_format_rate(&item->rate, rate, sizeof(rate));
+		switch (l->over_limit) {
+		case MP_OVER_LIMIT_TEMPFAIL:
+			if (item->result.retry_after_ms == UINT64_MAX) {
+				/* more recipients than the limit: no wait
+				   ever lets it through, so the client
+				   should not retry it for days */
+				refuse(d, MP_VERDICT_REJECT, rule,
+				       "550 5.7.1", "rate limit: the message "
+				       "alone exceeds it (listener %s: %s = "
+				       "%s)", l->label, milter_rule_name(rule),
+				       rate);
+				return;
+			}
+			secs = (item->result.retry_after_ms + 999) / 1000;
+			refuse(d, MP_VERDICT_TEMPFAIL, rule, "450 4.7.1",
+			       "rate limit reached, try again in %llu s "
+			       "(listener %s: %s = %s)",
+			       (unsigned long long)secs, l->label,
+			       milter_rule_name(rule), rate);
+			return;
+		case MP_OVER_LIMIT_REJECT:
+			refuse(d, MP_VERDICT_REJECT, rule, "550 5.7.1",
+			       "rate limit reached (listener %s: %s = %s)",
+			       l->label, milter_rule_name(rule), rate);
+			return;
+		case MP_OVER_LIMIT_HOLD:
+			/* accepted, into the hold queue: the text is the
+			   quarantine reason */
+			refuse(d, MP_VERDICT_ACCEPT, rule, "250 2.0.0",
+			       "rate limit reached (listener %s: %s = %s)",
+			       l->label, milter_rule_name(rule), rate);
+			d->hold = true;
+			return;
+		}
 	}
 }

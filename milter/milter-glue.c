@@ -4,7 +4,8 @@
  * Stages: negotiate turns off everything the current policy does not
  * need (connect, HELO, end of headers and unknown commands always; RCPT,
  * headers and body unless a listener needs them) and asks for no reply
- * on the stages it only observes (headers, body).  Everything a decision
+ * on the stages it only observes (headers, body, and RCPT when no
+ * listener refuses recipients but one counts them).  Everything a decision
  * needs is requested as MAIL-stage macros with smfi_setsymlist(), so
  * nothing is done before MAIL and Postfix's default macro settings are
  * enough.  MAIL is the first point where TLS and AUTH facts are final.
@@ -25,6 +26,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "alert.h"
 #include "audit.h"
 #include "glue.h"
 #include "log.h"
@@ -90,6 +92,8 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	want_nr = 0;
 	if ((config->stages & CONFIG_STAGE_RCPT) == 0)
 		want_no |= SMFIP_NORCPT;
+	else if ((config->stages & CONFIG_STAGE_RCPT_REPLY) == 0)
+		want_nr |= SMFIP_NR_RCPT;
 	if ((config->stages & CONFIG_STAGE_HEADER) == 0)
 		want_no |= SMFIP_NOHDRS;
 	else
@@ -101,8 +105,11 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	/* only what the MTA offers */
 	proto = (want_no | want_nr) & f1;
 	s->protocol = (unsigned int)proto;
-	*pf0 = (config->stages & CONFIG_STAGE_HEADER) != 0 ?
-		(SMFIF_ADDHDRS | SMFIF_CHGHDRS) & f0 : 0;
+	*pf0 = 0;
+	if ((config->stages & CONFIG_STAGE_HEADER) != 0)
+		*pf0 |= (SMFIF_ADDHDRS | SMFIF_CHGHDRS) & f0;
+	if ((config->stages & CONFIG_STAGE_HOLD) != 0)
+		*pf0 |= SMFIF_QUARANTINE & f0;
 	*pf1 = proto;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -118,26 +125,53 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	return SMFIS_CONTINUE;
 }
 
-/* The reply for a refusal, or CONTINUE in report mode (recorded). */
+/* The reply for a refusal, or CONTINUE in report mode (recorded) and
+   for a message put on hold (quarantined here). */
 static sfsistat refuse(SMFICTX *ctx, struct session *s,
-		       const struct milter_decision *d, const char *stage)
+		       const struct milter_decision *d)
 {
 	bool report = s->config->milter->mode == MP_MODE_REPORT;
 	const char *label = s->listener != NULL ? s->listener->label : "-";
+	const char *word = milter_decision_word(d);
 
-	stats_verdict(label, d->rule, d->verdict, s->login);
-	log_msg(LOG_INFO, "%s: %s%s: listener=%s login=%s from=<%s> "
-		"rule=%s: %s %s %s", queue_id(s),
-		report ? "report: would " : "",
-		mp_verdict_name(d->verdict), label,
-		s->login[0] != '\0' ? s->login : "-", s->sender,
-		milter_rule_name(d->rule), d->rcode, d->xcode, d->text);
+	stats_verdict(label, d->rule, word, s->login);
+	if (d->hold) {
+		log_msg(LOG_INFO, "%s: %s%s: listener=%s login=%s from=<%s> "
+			"rule=%s: %s", queue_id(s),
+			report ? "report: would " : "", word, label,
+			s->login[0] != '\0' ? s->login : "-", s->sender,
+			milter_rule_name(d->rule), d->text);
+	} else {
+		log_msg(LOG_INFO, "%s: %s%s: listener=%s login=%s from=<%s> "
+			"rule=%s: %s %s %s", queue_id(s),
+			report ? "report: would " : "", word, label,
+			s->login[0] != '\0' ? s->login : "-", s->sender,
+			milter_rule_name(d->rule), d->rcode, d->xcode,
+			d->text);
+	}
 	if (report) {
 		if (s->report.rule == MILTER_RULE_NONE)
 			s->report = *d;
 		return SMFIS_CONTINUE;
 	}
-	(void)stage;
+	if (d->hold) {
+		char reason[sizeof(d->text) + 16];
+
+		snprintf(reason, sizeof(reason), "mailpolicy: %s", d->text);
+		if (smfi_quarantine(ctx, reason) != MI_SUCCESS) {
+			/* the MTA did not grant quarantine: refuse for
+			   now rather than let it through over the limit */
+			log_msg(LOG_ERR, "%s: cannot put the message on hold "
+				"(smfi_quarantine failed): tempfail",
+				queue_id(s));
+			smfi_setreply(ctx, (char *)"451", (char *)"4.3.0",
+				      (char *)"rate limit reached, and the "
+				      "message cannot be held: try again "
+				      "later");
+			return SMFIS_TEMPFAIL;
+		}
+		return SMFIS_CONTINUE;
+	}
 	if (smfi_setreply(ctx, (char *)d->rcode, (char *)d->xcode,
 			  (char *)d->text) != MI_SUCCESS)
 		log_msg(LOG_WARNING, "%s: cannot set the reply text",
@@ -234,11 +268,12 @@ static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
 		milter_decide_unknown(s->config->policy, f, &d);
 		if (d.verdict == MP_VERDICT_ACCEPT)
 			return SMFIS_CONTINUE;
-		return refuse(ctx, s, &d, "mail");
+		return refuse(ctx, s, &d);
 	}
-	milter_decide_mail(s->listener, f, &d);
+	s->check_from = milter_checks_header_from(s->listener, f);
+	milter_decide_mail(s->config->policy, s->listener, f, &d);
 	if (d.verdict != MP_VERDICT_ACCEPT)
-		return refuse(ctx, s, &d, "mail");
+		return refuse(ctx, s, &d);
 	return SMFIS_CONTINUE;
 }
 
@@ -251,6 +286,12 @@ static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
 	(void)argv;
 	if (s == NULL)
 		return SMFIS_TEMPFAIL;
+	if ((s->protocol & SMFIP_NR_RCPT) != 0) {
+		/* only counted (recipient rate keys): Postfix has accepted
+		   this recipient and waits for no answer */
+		s->rcpts++;
+		return SMFIS_NOREPLY;
+	}
 	if (s->listener == NULL)
 		return SMFIS_CONTINUE;
 	milter_decide_rcpt(s->listener, s->rcpts + 1, &d);
@@ -268,7 +309,7 @@ static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
 	}
 	if (s->queue_id[0] == '\0')
 		session_copy(s->queue_id, sizeof(s->queue_id), macro(ctx, "i"));
-	ret = refuse(ctx, s, &d, "rcpt");
+	ret = refuse(ctx, s, &d);
 	if (ret == SMFIS_CONTINUE)
 		s->rcpts++;	/* report mode: the recipient stays */
 	return ret;
@@ -289,6 +330,9 @@ static sfsistat glue_header(SMFICTX *ctx, char *name, char *value)
 	ours = s->config->milter->audit_header;
 	if (ours[0] != '\0' && strcasecmp(name, ours) == 0)
 		s->audit_headers++;
+	if (s->check_from && strcasecmp(name, "From") == 0)
+		milter_from_header(s->config->policy, s->listener, &s->facts,
+				   value, &s->from);
 	/* "Name: value\r\n" */
 	s->size += strlen(name) + strlen(value) + 4;
 	return observed(s, SMFIP_NR_HDR);
@@ -305,26 +349,61 @@ static sfsistat glue_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return observed(s, SMFIP_NR_BODY);
 }
 
-/* Checks and counts the message against the listener's rates. */
+/* Logs a key that went over its limit (once per trip, see stats.h) and
+   runs the alert command for it (enforce mode). */
+static void rate_tripped(struct session *s, const struct milter_rate_batch *b,
+			 size_t i, uint64_t now_ms)
+{
+	const struct mp_rate_item *item = &b->items[i];
+	const struct mp_limit_origin *o = &b->limits.origin[b->key[i]];
+	struct alert_event ev;
+	char rate[48], source[MILTER_VALUE_MAX + 32];
+
+	if (!stats_rate_tripped(item->key, now_ms))
+		return;
+	mp_units_format_rate(&item->rate, rate, sizeof(rate));
+	if (o->entry != NULL)
+		snprintf(source, sizeof(source), "rate_map:%s", o->entry);
+	else
+		snprintf(source, sizeof(source), "%s",
+			 mp_limit_source_name(o->source));
+	log_msg(LOG_WARNING, "%s: rate limit tripped: listener=%s rule=%s "
+		"key=%s limit=%s count=%llu login=%s source=%s", queue_id(s),
+		s->listener->label, milter_rule_name(milter_rate_rule(b->key[i])),
+		item->key, rate, (unsigned long long)item->result.count,
+		s->login[0] != '\0' ? s->login : "-", source);
+	if (s->config->milter->mode != MP_MODE_ENFORCE)
+		return;
+	ev.queue_id = queue_id(s);
+	ev.listener = s->listener->label;
+	ev.key = b->key[i];
+	ev.value = b->value[i];
+	ev.window = item->rate;
+	ev.count = item->result.count;
+	ev.login = s->login;
+	ev.counter = item->key;
+	alert_tripped(s->config, &ev);
+}
+
+/* Checks the message against every window of every rate key that
+   applies to it and, when all have room, counts it: one call to the
+   store (one Redis round trip) whatever the number of keys. */
 static void check_rates(struct session *s, struct milter_decision *d)
 {
 	struct mp_rate_store *store = config_rate_store(s->config);
-	struct mp_rate_item items[MILTER_RATE_ITEMS];
-	char keys[MILTER_RATE_ITEMS][MILTER_RATE_KEY_MAX];
-	enum milter_rule rules[MILTER_RATE_ITEMS];
+	struct milter_rate_batch b;
 	enum mp_rate_status status;
 	uint64_t now_ms;
 	const char *error = NULL;
-	size_t n;
 
 	d->verdict = MP_VERDICT_ACCEPT;
+	d->hold = false;
 	d->rule = MILTER_RULE_NONE;
-	n = milter_rate_items(s->listener, &s->facts, s->config->ipv6_prefix,
-			      1, items, keys, rules);
-	if (n == 0)
+	if (store == NULL || milter_rate_batch(s->config->policy, s->listener,
+					       &s->facts, s->rcpts, &b) == 0)
 		return;
 	now_ms = mp_rate_clock_ms();
-	status = mp_rate_check_items(store, items, n, now_ms, &error);
+	status = mp_rate_check_items(store, b.items, b.count, now_ms, &error);
 	if (status == MP_RATE_FAILED) {
 		static uint64_t last_log_ms;
 
@@ -341,26 +420,13 @@ static void check_rates(struct session *s, struct milter_decision *d)
 						rate_store_failure));
 		}
 	}
-	for (size_t i = 0; i < n && status != MP_RATE_FAILED; i++) {
-		if (items[i].status == MP_RATE_LIMITED) {
-			if (stats_rate_tripped(keys[i], now_ms)) {
-				char rate[48];
-
-				mp_units_format_rate(&items[i].rate, rate,
-						     sizeof(rate));
-				log_msg(LOG_WARNING, "%s: rate limit tripped: "
-					"listener=%s rule=%s key=%s "
-					"limit=%s count=%llu", queue_id(s),
-					s->listener->label,
-					milter_rule_name(rules[i]), keys[i],
-					rate, (unsigned long long)
-					items[i].result.count);
-			}
-		} else if (status == MP_RATE_ALLOWED) {
-			stats_rate_cleared(keys[i]);
-		}
+	for (size_t i = 0; i < b.count && status != MP_RATE_FAILED; i++) {
+		if (b.items[i].status == MP_RATE_LIMITED)
+			rate_tripped(s, &b, i, now_ms);
+		else if (status == MP_RATE_ALLOWED)
+			stats_rate_cleared(b.items[i].key);
 	}
-	milter_decide_rate(s->listener, status, items, rules, n,
+	milter_decide_rate(s->listener, status, &b,
 			   s->config->milter->rate_store_failure, d);
 }
 
@@ -373,18 +439,21 @@ static void add_audit_header(SMFICTX *ctx, struct session *s,
 
 	if (m->audit_header[0] == '\0')
 		return;
-	/* forged ones first, from the last so indices stay valid */
+	/* forged ones first, from the last so indices stay valid; also
+	   where the listener adds none (add_audit_header = no) */
 	for (unsigned int i = s->audit_headers; i >= 1; i--) {
 		if (smfi_chgheader(ctx, (char *)m->audit_header, (int)i,
 				   NULL) != MI_SUCCESS)
 			log_msg(LOG_WARNING, "%s: cannot remove header %s",
 				queue_id(s), m->audit_header);
 	}
+	if (s->listener != NULL && !s->listener->add_audit_header)
+		return;
 	f.queue_id = s->queue_id;
 	f.listener = s->listener != NULL ? s->listener->label : NULL;
 	f.login = s->login;
 	f.tls = s->tls_version;
-	f.verdict = mp_verdict_name(d->verdict);
+	f.verdict = milter_decision_word(d);
 	f.rule = milter_rule_name(d->rule);
 	f.mode = mp_milter_mode_name(m->mode);
 	audit_value(&f, s->config->hmac_key, s->config->hmac_key_len, value);
@@ -412,12 +481,20 @@ static sfsistat glue_eom(SMFICTX *ctx)
 		else
 			milter_decide_size(s->listener, s->size, &d);
 		if (d.verdict == MP_VERDICT_ACCEPT)
+			milter_decide_header_from(s->listener, &s->facts,
+						  &s->from, &d);
+		/* rates last: a message refused for anything else is not
+		   counted */
+		if (d.verdict == MP_VERDICT_ACCEPT)
 			check_rates(s, &d);
-		if (d.verdict != MP_VERDICT_ACCEPT)
-			ret = refuse(ctx, s, &d, "eom");
+		if (d.verdict != MP_VERDICT_ACCEPT || d.hold) {
+			ret = refuse(ctx, s, &d);
+			if (ret == SMFIS_CONTINUE && d.hold)
+				s->report = d;	/* the header says hold */
+		}
 	}
 	if (ret == SMFIS_CONTINUE) {
-		/* accepted (or report mode): what enforce would do */
+		/* accepted, held, or report mode: what enforce would do */
 		add_audit_header(ctx, s, &s->report);
 	}
 	session_reset_message(s);
@@ -453,7 +530,7 @@ static sfsistat glue_close(SMFICTX *ctx)
 static struct smfiDesc glue_desc = {
 	.xxfi_name = (char *)"mailpolicy-milter",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
 	.xxfi_connect = NULL,
 	.xxfi_helo = NULL,
 	.xxfi_envfrom = glue_envfrom,

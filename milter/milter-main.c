@@ -63,17 +63,23 @@ static void *signal_thread(void *arg)
 		char error[MP_ERROR_MAX + 64];
 
 		if (sig == SIGUSR1) {
+			struct milter_config *c;
+
+			/* the lines tests and operators wait for: one,
+			   once the outcome is final */
 			if (config_reload(config_path, error,
 					  sizeof(error)) < 0) {
-				log_msg(LOG_ERR, "reload failed, keeping the "
-					"current policy: %s", error);
+				c = config_current();
+				log_msg(LOG_ERR, "policy reload failed: %s "
+					"(keeping generation %u)", error,
+					c->generation);
 			} else {
-				struct milter_config *c = config_current();
-
-				log_msg(LOG_INFO, "reloaded %s (generation %u)",
-					config_path, c->generation);
-				config_unref(&c);
+				c = config_current();
+				log_msg(LOG_INFO, "policy reloaded: %s "
+					"(generation %u)", config_path,
+					c->generation);
 			}
+			config_unref(&c);
 			stats_log();
 		} else if (sig == SIGUSR2) {
 			stats_log();

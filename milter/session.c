@@ -40,6 +40,11 @@ void session_reset_message(struct session *s)
 	s->too_many_rcpts = false;
 	s->size = 0;
 	s->audit_headers = 0;
+	s->check_from = false;
+	s->from.headers = s->from.addresses = 0;
+	s->from.unparsable = false;
+	s->from.bad[0] = '\0';
+	s->from.bad_reason = NULL;
 	memset(&s->report, 0, sizeof(s->report));
 	s->in_message = false;
 }

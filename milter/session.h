@@ -34,6 +34,10 @@ struct session {
 	bool too_many_rcpts;
 	uint64_t size;			/* header and body bytes seen */
 	unsigned int audit_headers;	/* forged audit headers to drop */
+	/* header_from = match_sender: whether this message's From headers
+	   are checked (set at MAIL), and what they said */
+	bool check_from;
+	struct milter_from from;
 	/* report mode: the first refusal that enforce would have made */
 	struct milter_decision report;
 	bool in_message;

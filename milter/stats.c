@@ -20,7 +20,7 @@
 struct verdict_count {
 	char listener[STATS_LABEL_MAX];
 	enum milter_rule rule;
-	enum mp_verdict verdict;
+	const char *verdict;	/* static: milter_decision_word() */
 	uint64_t count;
 };
 
@@ -47,12 +47,6 @@ void stats_session(void)
 	__atomic_add_fetch(&sessions, 1, __ATOMIC_RELAXED);
 }
 
-static const char *verdict_word(enum mp_verdict v)
-{
-	return v == MP_VERDICT_REJECT ? "reject" :
-		v == MP_VERDICT_TEMPFAIL ? "tempfail" : "accept";
-}
-
 /* Space-saving top-k: a login not in the table replaces the least
    counted one and inherits its count, so heavy hitters stay. */
 static void login_count(const char *login)
@@ -73,7 +67,7 @@ static void login_count(const char *login)
 }
 
 void stats_verdict(const char *listener, enum milter_rule rule,
-		   enum mp_verdict verdict, const char *login)
+		   const char *verdict, const char *login)
 {
 	unsigned int i;
 
@@ -81,7 +75,8 @@ void stats_verdict(const char *listener, enum milter_rule rule,
 		listener = "-";
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < verdict_used; i++) {
-		if (verdicts[i].rule == rule && verdicts[i].verdict == verdict &&
+		if (verdicts[i].rule == rule &&
+		    strcmp(verdicts[i].verdict, verdict) == 0 &&
 		    strncmp(verdicts[i].listener, listener,
 			    STATS_LABEL_MAX - 1) == 0)
 			break;
@@ -98,7 +93,7 @@ void stats_verdict(const char *listener, enum milter_rule rule,
 	else
 		verdicts_dropped++;
 	if (login != NULL && login[0] != '\0' &&
-	    rule >= MILTER_RULE_RATE_LOGIN && rule <= MILTER_RULE_RATE_SENDER)
+	    milter_rule_is_rate(rule))
 		login_count(login);
 	pthread_mutex_unlock(&lock);
 }
@@ -118,7 +113,7 @@ void stats_log(void)
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
 					" %s/%s/%s=%llu", verdicts[i].listener,
 					milter_rule_name(verdicts[i].rule),
-					verdict_word(verdicts[i].verdict),
+					verdicts[i].verdict,
 					(unsigned long long)verdicts[i].count);
 	}
 	if (verdict_used == 0 && len < sizeof(line))

@@ -6,6 +6,7 @@
  *
  * The stats line (every 5 minutes, at reload and on SIGUSR2) reads
  *   stats: sessions=N verdicts: LISTENER/RULE/VERDICT=N ... top_limited: LOGIN=N ...
+ * (VERDICT: reject, tempfail or hold)
  * with the counts since the last line.  A rate key that goes over its
  * limit logs "rate limit tripped: ..." once; it logs again only after a
  * message on that key has been allowed (or the key was forgotten after
@@ -18,9 +19,10 @@
 #include "decision.h"
 
 void stats_session(void);
-/* One decision that refused (or, in report mode, would have). */
+/* One decision that refused or held a message (or, in report mode,
+   would have); verdict: milter_decision_word(), a static string. */
 void stats_verdict(const char *listener, enum milter_rule rule,
-		   enum mp_verdict verdict, const char *login);
+		   const char *verdict, const char *login);
 /* Logs and resets the counters. */
 void stats_log(void);
 

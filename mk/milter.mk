@@ -7,7 +7,9 @@
 # the Dovecot plugins do not).
 
 # postfwd: make bench-milter measures against it (not needed to build or test).
-DEB_PACKAGES += postfwd
+# procps: ps and pgrep, with which tests/milter/alert_timeout.lua checks that
+# no alert command is left behind.
+DEB_PACKAGES += postfwd procps
 
 REDIS_LIBS := -lhiredis
 MILTER_LIBS := -lmilter $(REDIS_LIBS) -lcrypto -pthread
@@ -42,19 +44,34 @@ $(B)/asan/milter/%.o: milter/%.c $(HEADERS) $(MILTER_HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Imilter $(SAN_FLAGS) -c $< -o $@
 
+# make clang-build compiles the milter too (clean under gcc and clang).
+CLANG_MILTER_OBJ := $(MILTER_SRC:%.c=$(B)/clang/%.o)
+$(B)/clang/milter/%.o: milter/%.c $(HEADERS) $(MILTER_HEADERS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -Imilter $(CFLAGS) -c $< -o $@
+clang-build: $(CLANG_MILTER_OBJ)
+
 $(ASAN_MILTER): $(ASAN_MILTER_OBJ) $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_MILTER_OBJ) $(ASAN_LIB) $(MILTER_LIBS)
 milter-asan: $(ASAN_MILTER)
 
-# Unit tests of the milter's pure parts (decision, audit header) link
-# those objects, without libmilter.  The library comes again after them:
-# a static library is searched only where it stands on the command line.
-MILTER_PURE := milter/decision.c milter/audit.c
-$(B)/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/obj/%.o)
-$(B)/tests/unit/test-milter-decision: LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/obj/%.o) $(LIB) -lcrypto
-$(B)/asan/tests/unit/test-milter-decision: $(MILTER_PURE:%.c=$(B)/asan/%.o)
-$(B)/asan/tests/unit/test-milter-decision: LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/asan/%.o) $(ASAN_LIB) -lcrypto
+# Unit tests of the milter's pure parts (decisions, counting, the From
+# header, the audit header) link those objects, without libmilter.  The
+# library comes again after them: a static library is searched only where
+# it stands on the command line.
+MILTER_PURE := milter/decision.c milter/address.c milter/audit.c milter/secret.c
+MILTER_UNIT := test-milter-decision test-milter-limits test-milter-address
+$(MILTER_UNIT:%=$(B)/tests/unit/%): $(MILTER_PURE:%.c=$(B)/obj/%.o)
+$(MILTER_UNIT:%=$(B)/tests/unit/%): LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/obj/%.o) $(LIB) -lcrypto
+$(MILTER_UNIT:%=$(B)/asan/tests/unit/%): $(MILTER_PURE:%.c=$(B)/asan/%.o)
+$(MILTER_UNIT:%=$(B)/asan/tests/unit/%): LDLIBS_CORE += $(MILTER_PURE:%.c=$(B)/asan/%.o) $(ASAN_LIB) -lcrypto
+
+# The From header reader under libFuzzer (make fuzz runs every target).
+$(B)/fuzz/fuzz-from-header: tests/fuzz/fuzz-from-header.c milter/address.c milter/address.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< milter/address.c
 
 # The rate stores under ThreadSanitizer (not part of make test's asan
 # step: TSan and ASan do not mix in one binary).

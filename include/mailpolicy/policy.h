@@ -41,8 +41,8 @@
  * (a CR before the LF is dropped, a UTF-8 BOM at the start skipped);
  * `#` at the start of a word starts a comment outside "strings", whose
  * only escapes are \" and \\; `{` ends its line and `}` stands alone;
- * `sender_map = FILE` and `file:PATH` list words name files that load
- * with the policy, whole or not at all; blocks nest two deep
+ * `sender_map = FILE`, `rate_map = FILE` and `file:PATH` list words
+ * name files that load with the policy, whole or not at all; blocks nest two deep
  * (folder_quota { folder PATTERN { } }).  For every size and count, 0
  * means "no limit", so a more specific block can lift a limit. */
 
@@ -101,8 +101,8 @@ void mp_policy_unref(struct mp_policy **policy);
 /* The path or name it was loaded from. */
 const char *mp_policy_name(const struct mp_policy *policy);
 
-/* True when the policy file, or any file it includes (sender_map and
-   list files), now names a different file (device, inode), changed its
+/* True when the policy file, or any file it includes (sender_map,
+   rate_map and list files), now names a different file (device, inode), changed its
    size, mtime, ctime, mode or owner since the load, or its stat() result
    changed (it appeared, or cannot be stat()ed any more).  A policy loaded from a string
    has only its included files to check.  One stat() per file; any
@@ -415,6 +415,64 @@ enum mp_sender_check {
 	MP_SENDER_LOGIN_DOMAIN,	/* MAIL FROM's domain must be the login's */
 	MP_SENDER_MAP,		/* allowed senders per login from sender_map */
 };
+/* What the From header's addresses must be (header_from). */
+enum mp_header_from {
+	MP_HEADER_FROM_ANY,		/* built-in: not checked */
+	MP_HEADER_FROM_MATCH_SENDER,	/* each must pass the listener's
+					   sender check for the login, as
+					   MAIL FROM does */
+};
+/* What a message over a rate limit gets (over_limit). */
+enum mp_over_limit {
+	MP_OVER_LIMIT_TEMPFAIL,	/* built-in: 4xx, the client retries later */
+	MP_OVER_LIMIT_REJECT,	/* 5xx: the client bounces it */
+	MP_OVER_LIMIT_HOLD,	/* accepted into Postfix's hold queue
+				   (smfi_quarantine) with the reason, for
+				   an operator to release or delete */
+};
+
+/* The rate keys of a listener (and of rate_map entries), in the order
+   of enum mp_listener_key: MP_LISTENER_RATE_LOGIN + k is the listener
+   key of limit key k. */
+enum mp_limit_key {
+	MP_LIMIT_LOGIN,			/* rate_login: messages per login */
+	MP_LIMIT_CLIENT_IP,		/* rate_client_ip: per client
+					   address (IPv6: per network, see
+					   rate_client_ipv6_prefix) */
+	MP_LIMIT_SENDER,		/* rate_sender: per envelope sender */
+	MP_LIMIT_DOMAIN,		/* rate_domain: per login domain,
+					   shared by all its logins */
+	MP_LIMIT_LOGIN_RECIPIENTS,	/* the same four, counting a
+					   message's accepted recipients */
+	MP_LIMIT_CLIENT_IP_RECIPIENTS,
+	MP_LIMIT_SENDER_RECIPIENTS,
+	MP_LIMIT_DOMAIN_RECIPIENTS,
+	MP_LIMIT_KEY_COUNT
+};
+/* Whose counter a limit key counts against. */
+enum mp_limit_subject {
+	MP_LIMIT_SUBJECT_LOGIN,		/* the session's login */
+	MP_LIMIT_SUBJECT_CLIENT_IP,	/* the client's address or network */
+	MP_LIMIT_SUBJECT_SENDER,	/* the envelope sender */
+	MP_LIMIT_SUBJECT_DOMAIN,	/* mp_login_domain() of the login,
+					   lower-cased */
+};
+/* Most windows a key takes ("100/1h 1000/1d" is two). */
+#define MP_LIMIT_MAX_WINDOWS 4
+/* Most windows one message is checked against: every key with every
+   window; equal to the rate store's MP_RATE_MAX_ITEMS, so one
+   mp_rate_check_items() call holds them all. */
+#define MP_LIMIT_MAX_ITEMS (MP_LIMIT_KEY_COUNT * MP_LIMIT_MAX_WINDOWS)
+
+/* One rate key's windows: all must hold.  Each window length appears
+   once, in the order written; a shorter window always has a smaller
+   count than a longer one (anything else could never trip, and is an
+   error).  window_count 0: no limit (unset, or `unlimited`). */
+struct mp_limit {
+	size_t window_count;
+	struct mp_rate_spec windows[MP_LIMIT_MAX_WINDOWS];
+};
+
 enum mp_listener_key {
 	MP_LISTENER_PORTS,
 	MP_LISTENER_AUTH,
@@ -423,13 +481,22 @@ enum mp_listener_key {
 	MP_LISTENER_AUTH_MECHANISMS,
 	MP_LISTENER_SENDER,
 	MP_LISTENER_SENDER_MAP,
+	MP_LISTENER_HEADER_FROM,
 	MP_LISTENER_ALLOWED_CLIENTS,
 	MP_LISTENER_MAX_RECIPIENTS,
 	MP_LISTENER_MAX_MESSAGE_SIZE,
-	MP_LISTENER_RATE_LOGIN,
+	MP_LISTENER_RATE_LOGIN,		/* + enum mp_limit_key ... */
 	MP_LISTENER_RATE_CLIENT_IP,
-	MP_LISTENER_RATE_CLIENT_IPV6_PREFIX,
 	MP_LISTENER_RATE_SENDER,
+	MP_LISTENER_RATE_DOMAIN,
+	MP_LISTENER_RATE_LOGIN_RECIPIENTS,
+	MP_LISTENER_RATE_CLIENT_IP_RECIPIENTS,
+	MP_LISTENER_RATE_SENDER_RECIPIENTS,
+	MP_LISTENER_RATE_DOMAIN_RECIPIENTS,	/* ... up to here */
+	MP_LISTENER_RATE_CLIENT_IPV6_PREFIX,
+	MP_LISTENER_RATE_MAP,
+	MP_LISTENER_OVER_LIMIT,
+	MP_LISTENER_ADD_AUDIT_HEADER,
 	MP_LISTENER_KEY_COUNT
 };
 struct mp_listener {
@@ -446,19 +513,29 @@ struct mp_listener {
 	/* path, when sender == map; the map itself is loaded with the
 	   policy: see mp_listener_sender_allowed() */
 	const char *sender_map;
+	enum mp_header_from header_from;	/* built-in: any */
 	/* none = everyone; in file order, the words of list files (`file:`)
 	   in place of their reference */
 	const struct mp_cidr *allowed_clients;
 	size_t allowed_client_count;
 	uint64_t max_recipients;	/* 0 = no limit */
 	uint64_t max_message_size;	/* bytes; 0 = no limit */
-	struct mp_rate_spec rate_login;	/* count 0 = no limit */
-	struct mp_rate_spec rate_client_ip;
-	/* rate_client_ip counts an IPv6 client by its /N network, so that
+	/* The listener block's own rate keys, by enum mp_limit_key (built-in:
+	   no limit).  A rate_map may change them per login and domain: the
+	   milter asks mp_listener_limits(), which applies it. */
+	struct mp_limit limits[MP_LIMIT_KEY_COUNT];
+	/* rate_client_ip* count an IPv6 client by its /N network, so that
 	   a client cannot rotate addresses within its network (see
 	   mp_addr_truncate()); 1-128, built-in 64.  IPv4: the address. */
 	unsigned int rate_client_ipv6_prefix;
-	struct mp_rate_spec rate_sender;
+	/* path of the rate_map (NULL = none); the map itself is loaded
+	   with the policy: see mp_listener_limits() */
+	const char *rate_map;
+	enum mp_over_limit over_limit;	/* built-in: tempfail */
+	/* add_audit_header: whether the milter's audit_header goes on this
+	   listener's mail (built-in: yes); no keeps logins and verdicts out
+	   of mail that leaves for other sites. */
+	bool add_audit_header;
 	unsigned int line;		/* of the block */
 	struct mp_origin origin[MP_LISTENER_KEY_COUNT];
 };
@@ -488,12 +565,86 @@ mp_policy_listener_at(const struct mp_policy *policy, size_t idx);
    login looks up its sender_map entry the same way.  The null sender
    (sender "") and a session without a login (login NULL or "") pass
    only `any`.  When false, *reason_r (reason_r may be NULL) is a static
-   string saying why, for the SMTP reply and the log.  Never allocates;
-   any thread. */
+   string saying why, for the SMTP reply and the log.  With
+   header_from = match_sender the milter asks the same of each address
+   of the From header.  Never allocates; any thread. */
 bool mp_listener_sender_allowed(const struct mp_policy *policy,
 				const struct mp_listener *listener,
 				const char *login, const char *sender,
 				const char **reason_r);
+
+/* ---- rate limits: what counts against what, with the rate_map ----
+
+   A listener's rate keys (rate_login, ..., rate_domain_recipients) set
+   limits for everyone; its rate_map file sets them for one login or for
+   every login of a @domain.  Per key, the most specific wins: the
+   login's entry > the @domain entry > the listener block > built-in (no
+   limit).  An entry's key replaces all of that key's windows (an entry
+   `rate_login=5000/1d` under a listener's `rate_login = 100/1h 1000/1d`
+   leaves 5000/1d alone; `rate_login=unlimited` lifts the limit).  The
+   domain keys come only from @domain entries and the listener, so every
+   login of a domain shares one counter under one limit.
+
+   How the milter counts (issue 12): each window of each key is one
+   counter, keyed by the listener, the key, the subject's value and the
+   window; a message costs 1 on the message keys and its accepted
+   recipients on the *_recipients keys; all counters of a message are
+   checked and counted in one mp_rate_check_items() call (at most
+   MP_LIMIT_MAX_ITEMS items), so a refused or held message counts
+   nowhere.  A key whose subject is missing counts nothing: login keys
+   without a login, domain keys for a login without a domain, client
+   keys without a client address. */
+
+/* Where an effective limit came from. */
+enum mp_limit_source {
+	MP_LIMIT_FROM_BUILTIN,		/* set nowhere: no limit */
+	MP_LIMIT_FROM_LISTENER,		/* the listener block's key */
+	MP_LIMIT_FROM_DOMAIN_ENTRY,	/* the rate_map's @domain entry */
+	MP_LIMIT_FROM_LOGIN_ENTRY,	/* the rate_map's entry of the login */
+};
+struct mp_limit_origin {
+	enum mp_limit_source source;
+	/* The policy's name (mp_policy_name()) for LISTENER, the rate_map's
+	   path for entries; NULL for BUILTIN. */
+	const char *file;
+	/* Line of the listener's key or of the map's entry; 0 for BUILTIN. */
+	unsigned int line;
+	/* The entry as the map names it, its domain lower-cased
+	   ("alice@example.com", "@example.com"); NULL but for entries. */
+	const char *entry;
+};
+/* The effective limits of one login on one listener. */
+struct mp_limits {
+	const struct mp_limit *limit[MP_LIMIT_KEY_COUNT];	/* never NULL */
+	struct mp_limit_origin origin[MP_LIMIT_KEY_COUNT];
+};
+
+/* Fills *limits_r with the limits listener (one of policy's) applies to
+   a session authenticated as login (NULL or "" = no login: the
+   listener's own keys, no map entry).  A login finds its rate_map entry
+   as a sender_map entry is found (local part exactly, domain
+   case-insensitively), and the @domain entry of mp_login_domain(login).
+   Returns the number of windows over all keys (0: nothing to count for
+   this login; at most MP_LIMIT_MAX_ITEMS).  The pointers live as long as
+   the policy.  Never allocates; any thread. */
+size_t mp_listener_limits(const struct mp_policy *policy,
+			  const struct mp_listener *listener,
+			  const char *login, struct mp_limits *limits_r);
+
+/* Whether listener has any rate limit for anyone: a window in one of its
+   keys, or a rate_map entry with one.  False means no session on it
+   ever needs the rate store. */
+bool mp_listener_has_limits(const struct mp_policy *policy,
+			    const struct mp_listener *listener);
+
+/* The domain part of login: after its last '@', or NULL when it has no
+   '@' or nothing after it.  Domain keys count it lower-cased. */
+const char *mp_login_domain(const char *login);
+
+/* The key's subject, and whether it counts recipients (cost = the
+   message's accepted recipients) rather than messages (cost 1). */
+enum mp_limit_subject mp_limit_key_subject(enum mp_limit_key key);
+bool mp_limit_key_counts_recipients(enum mp_limit_key key);
 
 /* ---- milter ---- */
 
@@ -519,6 +670,7 @@ enum mp_milter_key {
 	MP_MILTER_RATE_STORE,
 	MP_MILTER_RATE_STORE_FAILURE,
 	MP_MILTER_REDIS_PASSWORD_FILE,
+	MP_MILTER_ALERT_COMMAND,
 	MP_MILTER_KEY_COUNT
 };
 struct mp_milter_settings {
@@ -546,6 +698,15 @@ struct mp_milter_settings {
 	const char *redis_password;
 	const char *redis_password_file;
 	enum mp_verdict rate_store_failure;	/* accept (built-in) or tempfail */
+	/* alert_command: run (no shell) when a rate key trips, at most once
+	   per key per window.  argv of alert_command_count words, then
+	   NULL: [0] is an absolute path; the milter appends six arguments:
+	   the listener's label, the key's name (rate_login, ...), the
+	   counted value (login, client address or network, envelope
+	   sender, domain), the window's limit as COUNT/DURATION, the count
+	   in the window, and the login ("" when none).  NULL = none. */
+	const char *const *alert_command;
+	size_t alert_command_count;
 	struct mp_origin origin[MP_MILTER_KEY_COUNT];
 };
 
@@ -570,5 +731,13 @@ const char *mp_requirement_name(enum mp_requirement requirement);
 const char *mp_sender_check_name(enum mp_sender_check check);
 const char *mp_verdict_name(enum mp_verdict verdict);
 const char *mp_milter_mode_name(enum mp_milter_mode mode);
+const char *mp_header_from_name(enum mp_header_from header_from);
+const char *mp_over_limit_name(enum mp_over_limit over_limit);
+/* "rate_login", ..., "rate_domain_recipients": the listener key. */
+const char *mp_limit_key_name(enum mp_limit_key key);
+/* "yes" or "no", the words of yes/no keys (add_audit_header). */
+const char *mp_bool_name(bool value);
+/* "built-in", "listener", "domain entry", "login entry". */
+const char *mp_limit_source_name(enum mp_limit_source source);
 
 #endif

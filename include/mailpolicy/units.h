@@ -37,11 +37,12 @@ int mp_units_parse_duration(const char *str, uint64_t *seconds_r,
 			    const char **error_r);
 
 /* Rate: COUNT/DURATION, e.g. "200/1h", or "unlimited" (count 0).  COUNT
-   from 1 to 2^53 and DURATION above 0 and at most 2^53 milliseconds:
-   the Redis store keeps counts and times as Lua numbers (doubles), exact
-   only up to 2^53. */
-#define MP_UNITS_RATE_MAX_COUNT ((uint64_t)1 << 53)
-#define MP_UNITS_RATE_MAX_WINDOW_SECS (((uint64_t)1 << 53) / 1000)
+   from 1 to 2^52 - 1 and DURATION above 0 and below 2^52 milliseconds:
+   the Redis store keeps counts and times as Lua numbers (doubles) and
+   refuses limits, costs and windows of 2^52 or more (MP_RATE_MAX_EXACT
+   in rate.h), so that its sums stay exact. */
+#define MP_UNITS_RATE_MAX_COUNT (((uint64_t)1 << 52) - 1)
+#define MP_UNITS_RATE_MAX_WINDOW_SECS ((((uint64_t)1 << 52) - 1) / 1000)
 struct mp_rate_spec {
 	uint64_t count;		/* 0 = no limit (unset) */
 	uint64_t window_secs;

@@ -17,6 +17,10 @@ Configurations:
                      socket), and the same on a Unix socket
   ... + rate memory  the sample with rate_client_ip on mx (every message counted)
   ... + rate redis   the same with the counts in the stack's Redis
+  ... + limits       issue 12's keys on mx: rate_client_ip, rate_sender and their
+                     _recipients twins, two windows each (8 counters a message,
+                     recipients counted at RCPT), over_limit = hold; in memory
+                     and in Redis (one round trip a message)
   minimal milter     tests/bench/trivial-milter -m: MAIL only, every other
                      stage negotiated away: the floor of a libmilter milter,
                      on TCP and on a Unix socket
@@ -33,7 +37,7 @@ listener, each past RCPT, while Postfix holds 200 milter connections.
 Environment: BENCH_ROUNDS (3), BENCH_MESSAGES (2000), BENCH_SESSIONS (20),
 BENCH_SIZE (2048), BENCH_CONCURRENT (200), BENCH_ONLY (comma-separated
 configuration keys: none,mailpolicy,mailpolicy-unix,rate-memory,rate-redis,
-minimal,minimal-unix,trivial,postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
+limits-memory,limits-redis,minimal,minimal-unix,trivial,postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
 as for the harness. Nothing here asserts a time: it prints figures and ratios.
 """
 
@@ -67,7 +71,7 @@ RCPT = "alice@example.com"
 # does not use.
 OFFSET = {"mailpolicy": 901, "rate-memory": 902, "rate-redis": 903, "minimal": 904,
           "trivial": 905, "postfwd1": 906, "postfwd2": 907, "mailpolicy-unix": 908,
-          "minimal-unix": 909}
+          "minimal-unix": 909, "limits-memory": 910, "limits-redis": 911}
 
 
 def fail(text):
@@ -208,8 +212,16 @@ class Bench:
     def policy_text(self, rate=None):
         with open(SAMPLE) as f:
             text = f.read()
-        if rate:
+        if rate in ("memory", "redis"):
             text = text.replace("listener mx {", "listener mx {\n  rate_client_ip = 1000000/1h", 1)
+        elif rate:
+            text = text.replace("listener mx {", "listener mx {\n"
+                                "  rate_client_ip = 1000000/1h 10000000/1d\n"
+                                "  rate_client_ip_recipients = 1000000/1h 10000000/1d\n"
+                                "  rate_sender = 1000000/1h 10000000/1d\n"
+                                "  rate_sender_recipients = 1000000/1h 10000000/1d\n"
+                                "  over_limit = hold", 1)
+            rate = rate.split("-")[1]
         if rate == "redis":
             text = re.sub(r"(?m)^(\s*rate_store\s*=\s*)memory", r"\1redis://127.0.0.1:6379/0", text)
             if "redis://" not in text:
@@ -289,6 +301,8 @@ class Bench:
                ("mailpolicy-unix", "mailpolicy-milter, sample, Unix", milter("mailpolicy-unix")),
                ("rate-memory", "mailpolicy + rate_client_ip, memory", milter("rate-memory")),
                ("rate-redis", "mailpolicy + rate_client_ip, Redis", milter("rate-redis")),
+               ("limits-memory", "mailpolicy + 8 counters, memory", milter("limits-memory")),
+               ("limits-redis", "mailpolicy + 8 counters, Redis", milter("limits-redis")),
                ("minimal", "minimal milter (MAIL only), TCP", milter("minimal")),
                ("minimal-unix", "minimal milter (MAIL only), Unix", milter("minimal-unix")),
                ("trivial", "trivial milter (every stage), TCP", milter("trivial")),
@@ -373,11 +387,12 @@ class Bench:
         # processes that ended during the run are in their parent's counts
         total = cpu_seconds(self.work_pids(flt)) - cpu0 + source_cpu
         filter_cpu = cpu_seconds(flt.pids()) - filter0 if flt else None
-        if key == "rate-redis":
+        if key in ("rate-redis", "limits-redis"):
             # the counts really went to Redis
-            rkey = "mprate:mx/ip/127.0.0.1"
+            rkey = "mprate:mx/ip/1h/127.0.0.1" if key == "rate-redis" else \
+                "mprate:mx/ip_rcpt/1d/127.0.0.1"
             if probe.redis_command(self.stack.ports["redis"], "EXISTS", rkey) != ":1":
-                fail("rate-redis: no %s in Redis" % rkey)
+                fail("%s: no %s in Redis" % (key, rkey))
         per = lambda x: None if x is None else x / MESSAGES * 1e3  # noqa: E731
         return MESSAGES / elapsed, per(filter_cpu), per(total)
 
@@ -391,6 +406,10 @@ class Bench:
             self.start_mailpolicy("rate-memory", "rates in memory", rate="memory")
         if "rate-redis" in keys:
             self.start_mailpolicy("rate-redis", "rates in Redis", rate="redis")
+        if "limits-memory" in keys:
+            self.start_mailpolicy("limits-memory", "8 counters in memory", rate="limits-memory")
+        if "limits-redis" in keys:
+            self.start_mailpolicy("limits-redis", "8 counters in Redis", rate="limits-redis")
         if "minimal" in keys:
             self.start_trivial("minimal", "minimal", True)
         if "minimal-unix" in keys:
@@ -466,6 +485,10 @@ class Bench:
                 if other in ratio:
                     print("goal: faster than %s (%.2fx): %s" % (
                         other, ratio[other], verdict(ratio["mailpolicy"] > ratio[other])))
+        for key in ("limits-memory", "limits-redis"):
+            if key in ratio:
+                print("goal (issue 12): %s, 8 counters a message, >= 0.85x no milter: "
+                      "%.2fx (%s)" % (key, ratio[key], verdict(ratio[key] >= 0.85)))
         if "minimal-unix" in ratio:
             print("floor: a libmilter milter that takes MAIL only, on a Unix socket: %.2fx"
                   % ratio["minimal-unix"])

@@ -6,10 +6,13 @@
  * 2. Median nanoseconds per lookup, for files of 10 to 10,000 user
  *    blocks: a user's retention, a user's folder rule for a nested
  *    folder (mp_policy_folder_match, with '/' and with Maildir++ '.'),
- *    a listener by port, a sender check (login_domain), and what a
- *    plugin does once per session: a user policy made, one userdb rule
- *    field applied, one folder matched, freed (targets: < 200 ns for the
- *    lookups, and flat as the file grows).
+ *    a listener by port, a sender check (login_domain), a login's rate
+ *    limits on a listener whose rate_map has an entry per user block and
+ *    per domain block (mp_listener_limits), and what a plugin does once
+ *    per session: a user policy made, one userdb rule field applied, one
+ *    folder matched, freed (targets: < 200 ns for the lookups, and flat
+ *    as the file grows).
+ * 3. The same parse with that rate_map of 10,000 + 1,000 entries.
  *
  * Absolute figures depend on the machine, so each is also printed as a
  * ratio to an anchor measured in the same run: one FNV-1a hash of the
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mailpolicy/policy.h"
 
@@ -81,7 +85,35 @@ static void append(struct text *t, const char *fmt, ...)
 
 /* users user blocks (each with pop3_retention and folder_quota), over
    users / 10 domains that have blocks of both kinds too. */
-static struct text generate(unsigned int users)
+/* A rate_map with an entry per user and per domain of generate(users),
+   written to a temporary file whose path goes to path (64 bytes). */
+static void write_rate_map(unsigned int users, char *path)
+{
+	unsigned int domains = users / 10 > 0 ? users / 10 : 1, i;
+	FILE *f;
+	int fd;
+
+	snprintf(path, 64, "/tmp/bench-policy-rates-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	for (i = 0; i < domains; i++)
+		fprintf(f, "@d%u.example rate_domain=%u/1h %u/1d "
+			"rate_login=%u/1h\n", i, i + 100, i + 1000, i % 50 + 1);
+	for (i = 0; i < users; i++)
+		fprintf(f, "user%u@d%u.example rate_login=%u/1h "
+			"rate_login_recipients=%u/1d\n", i, i % domains,
+			i % 1000 + 1, i % 1000 + 10);
+	if (fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* map: the rate_map of the submission listener, or NULL for none. */
+static struct text generate(unsigned int users, const char *map)
 {
 	unsigned int domains = users / 10 > 0 ? users / 10 : 1, i;
 	struct text t = { malloc(1 << 20), 0, 1 << 20 };
@@ -95,9 +127,14 @@ static struct text generate(unsigned int users)
 		   "  folder \"Projects/*\" {\n    storage = 1G\n  }\n}\n"
 		   "listener mx {\n  ports = 25\n  auth = forbid\n}\n"
 		   "listener submission {\n  ports = 587 26\n"
-		   "  auth = require\n  rate_login = 200/1h\n"
+		   "  auth = require\n  rate_login = 200/1h 1000/1d\n"
 		   "  sender = login_domain\n}\n"
 		   "listener submissions {\n  ports = 465\n}\n");
+	if (map != NULL)
+		append(&t, "listener limited {\n  ports = 2525\n"
+			   "  auth = require\n  rate_login = 200/1h 1000/1d\n"
+			   "  rate_client_ip = 5000/1d\n  rate_map = %s\n}\n",
+		       map);
 	for (i = 0; i < domains; i++) {
 		append(&t, "pop3_retention domain d%u.example {\n"
 			   "  keep_after_retrieval = %ud\n  on_dele = expunge\n}\n"
@@ -129,27 +166,39 @@ static struct mp_policy *load(const struct text *t)
 	return policy;
 }
 
-static void bench_load(void)
+static void bench_load_text(const struct text *t, const char *what)
 {
-	struct text t = generate(10000);
 	uint64_t runs[LOAD_RUNS], start;
 	struct mp_policy *policy;
 	size_t i, lines = 0;
 
 	for (i = 0; i < LOAD_RUNS; i++) {
 		start = now_ns();
-		policy = load(&t);
+		policy = load(t);
 		runs[i] = now_ns() - start;
 		mp_policy_unref(&policy);
 	}
-	for (i = 0; i < t.len; i++)
-		lines += t.data[i] == '\n';
-	printf("parse+compile, 10,000 user + 1,000 domain blocks (x2 sections), "
-	       "%zu KiB, %zu lines:\n", t.len / 1024, lines);
+	for (i = 0; i < t->len; i++)
+		lines += t->data[i] == '\n';
+	printf("parse+compile, 10,000 user + 1,000 domain blocks (x2 sections)%s, "
+	       "%zu KiB, %zu lines:\n", what, t->len / 1024, lines);
 	qsort(runs, LOAD_RUNS, sizeof(runs[0]), cmp_u64);
 	printf("  median %.2f ms, best %.2f ms (target < 20 ms)\n\n",
 	       runs[LOAD_RUNS / 2] / 1e6, runs[0] / 1e6);
+}
+
+static void bench_load(void)
+{
+	struct text t = generate(10000, NULL);
+	char map[64];
+
+	bench_load_text(&t, "");
 	free(t.data);
+	write_rate_map(10000, map);
+	t = generate(10000, map);
+	bench_load_text(&t, " + a rate_map of 11,000 entries");
+	free(t.data);
+	unlink(map);
 }
 
 /* ---- lookups ---- */
@@ -169,6 +218,7 @@ enum lookup_kind {
 	LOOKUP_FOLDER_DOT,
 	LOOKUP_PORT,
 	LOOKUP_SENDER,
+	LOOKUP_LIMITS,
 	LOOKUP_SESSION,
 	LOOKUP_COUNT
 };
@@ -188,6 +238,9 @@ static uint64_t run_batch(const struct lookup_ctx *ctx, enum lookup_kind kind,
 	static const uint16_t ports[] = { 25, 587, 465, 26, 2525 };
 	const struct mp_listener *submission =
 		mp_policy_listener_find(ctx->policy, "submission", 0);
+	const struct mp_listener *limited =
+		mp_policy_listener_find(ctx->policy, "limited", 0);
+	struct mp_limits limits;
 	struct mp_folder_match match;
 	struct mp_user_policy *up;
 	struct mp_retention r;
@@ -229,6 +282,11 @@ static uint64_t run_batch(const struct lookup_ctx *ctx, enum lookup_kind kind,
 							  "sales+q3@d7.example",
 							  &error);
 			break;
+		case LOOKUP_LIMITS:
+			acc += mp_listener_limits(ctx->policy, limited, user,
+						  &limits);
+			acc += limits.limit[MP_LIMIT_LOGIN]->windows[0].count;
+			break;
 		case LOOKUP_SESSION:
 			/* the policy is the caller's; mp_user_policy_new
 			   takes a reference of its own */
@@ -258,6 +316,7 @@ static void bench_lookups(void)
 		"user + folder (Archive/2024/Q1)",
 		"same, Maildir++ (Archive.2024.Q1)", "listener by port",
 		"sender check (login_domain)",
+		"limits of a login (rate_map)",
 		"session: user policy + field + match",
 	};
 	static uint64_t figures[N_ELEMENTS(sizes)][LOOKUP_COUNT];
@@ -266,11 +325,14 @@ static void bench_lookups(void)
 	struct mp_policy *policy;
 	unsigned int s, k, b, i, next, users;
 	struct text t;
+	char map[64];
 
 	for (s = 0; s < N_ELEMENTS(sizes); s++) {
 		users = sizes[s];
-		t = generate(users);
+		write_rate_map(users, map);
+		t = generate(users, map);
 		policy = load(&t);
+		unlink(map);
 		ctx->policy = policy;
 		/* users with blocks, users of domains with blocks, users of
 		   no block, mixed cases: a realistic mix of hits and misses */
@@ -308,7 +370,8 @@ static void bench_lookups(void)
 	}
 
 	printf("median ns per lookup (ratio to the anchor of the same size); "
-	       "users: 1/2 own block, 1/4 domain block only, 1/4 default\n");
+	       "users: 1/2 own block, 1/4 domain block only, 1/4 default\n"
+	       "(the same for rate_map entries)\n");
 	printf("%-34s", "user blocks in the file:");
 	for (s = 0; s < N_ELEMENTS(sizes); s++)
 		printf("%16u", sizes[s]);

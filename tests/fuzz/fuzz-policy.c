@@ -128,6 +128,67 @@ static void check_user_policy(struct mp_policy *policy, const char *hostile)
 	mp_user_policy_free(&up);
 }
 
+/* The limits a login gets: consistent whatever the login. */
+static void check_limits(const struct mp_policy *policy,
+			 const struct mp_listener *listener, const char *login)
+{
+	struct mp_limits limits;
+	size_t windows, sum = 0, i, j;
+	unsigned int k;
+
+	windows = mp_listener_limits(policy, listener, login, &limits);
+	if (windows > MP_LIMIT_MAX_ITEMS)
+		abort();
+	for (k = 0; k < MP_LIMIT_KEY_COUNT; k++) {
+		const struct mp_limit *l = limits.limit[k];
+
+		if (l == NULL || l->window_count > MP_LIMIT_MAX_WINDOWS)
+			abort();
+		sum += l->window_count;
+		for (i = 0; i < l->window_count; i++) {
+			if (l->windows[i].count == 0 ||
+			    l->windows[i].count > MP_UNITS_RATE_MAX_COUNT ||
+			    l->windows[i].window_secs == 0 ||
+			    l->windows[i].window_secs >
+			    MP_UNITS_RATE_MAX_WINDOW_SECS)
+				abort();
+			/* each length once, shorter ones smaller */
+			for (j = 0; j < l->window_count; j++) {
+				if (i != j && l->windows[i].window_secs <=
+				    l->windows[j].window_secs &&
+				    l->windows[i].count >=
+				    l->windows[j].count)
+					abort();
+			}
+		}
+		switch (limits.origin[k].source) {
+		case MP_LIMIT_FROM_BUILTIN:
+			if (l->window_count != 0 || limits.origin[k].line != 0)
+				abort();
+			break;
+		case MP_LIMIT_FROM_LISTENER:
+			if (l != &listener->limits[k] ||
+			    limits.origin[k].line == 0)
+				abort();
+			break;
+		case MP_LIMIT_FROM_DOMAIN_ENTRY:
+		case MP_LIMIT_FROM_LOGIN_ENTRY:
+			/* only with a map, a login, and domain keys only
+			   from a domain entry */
+			if (listener->rate_map == NULL || login == NULL ||
+			    login[0] == '\0' || limits.origin[k].entry == NULL ||
+			    (limits.origin[k].source ==
+			     MP_LIMIT_FROM_LOGIN_ENTRY &&
+			     mp_limit_key_subject(k) == MP_LIMIT_SUBJECT_DOMAIN))
+				abort();
+			break;
+		}
+	}
+	if (sum != windows || (windows > 0 &&
+			       !mp_listener_has_limits(policy, listener)))
+		abort();
+}
+
 static void check_lookups(struct mp_policy *policy,
 			  const uint8_t *data, size_t size)
 {
@@ -224,9 +285,27 @@ static void check_lookups(struct mp_policy *policy,
 		if (listener->rate_client_ipv6_prefix < 1 ||
 		    listener->rate_client_ipv6_prefix > 128)
 			abort();
+		check_limits(policy, listener, hostile);
+		check_limits(policy, listener, "alice@example.com");
+		check_limits(policy, listener, NULL);
+		if (listener->over_limit > MP_OVER_LIMIT_HOLD ||
+		    listener->header_from > MP_HEADER_FROM_MATCH_SENDER ||
+		    (listener->header_from == MP_HEADER_FROM_MATCH_SENDER &&
+		     listener->sender == MP_SENDER_ANY))
+			abort();
 	}
 	if (mp_policy_milter(policy)->socket == NULL)
 		abort();
+	{
+		const struct mp_milter_settings *m = mp_policy_milter(policy);
+
+		if ((m->alert_command == NULL) !=
+		    (m->alert_command_count == 0) ||
+		    (m->alert_command != NULL &&
+		     (m->alert_command[0][0] != '/' ||
+		      m->alert_command[m->alert_command_count] != NULL)))
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

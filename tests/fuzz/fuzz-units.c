@@ -37,7 +37,7 @@ static void check_units(const char *str)
 	}
 	if (mp_units_parse_rate(str, &rate, &error) == 0) {
 		/* "unlimited" is count 0 and window 0; any other rate
-		   fits the Redis store: both at most 2^53 (ms) */
+		   fits the Redis store: both below 2^52 (ms) */
 		if (rate.count == 0 ?
 		    rate.window_secs != 0 || strcmp(str, "unlimited") != 0 :
 		    rate.window_secs == 0 ||

@@ -187,6 +187,7 @@ static const struct valid_case valid_cases[] = {
 	{ DATA "crlf.conf", DATA "crlf.conf: OK: pop3_retention\n" },
 	{ DATA "explain.conf", DATA "explain.conf: OK: pop3_retention, "
 	  "folder_quota, 1 listener, milter\n" },
+	{ DATA "limits.conf", DATA "limits.conf: OK: 2 listeners, milter\n" },
 };
 
 static void test_check_valid(void **state)
@@ -508,6 +509,12 @@ static const struct usage_case usage_cases[] = {
 	  "mailpolicy: explain: --port smtp: invalid port: not a number" },
 	{ { "explain", SAMPLE, "--listener", "", NULL },
 	  "mailpolicy: explain: --listener needs a name" },
+	{ { "explain", SAMPLE, "--login", "a@b", NULL },
+	  "mailpolicy: explain: --login needs --listener or --port" },
+	{ { "explain", SAMPLE, "-u", "a@b", "-L", "a@b", "--milter", NULL },
+	  "mailpolicy: explain: --login needs --listener or --port" },
+	{ { "explain", SAMPLE, "--port", "587", "--login=", NULL },
+	  "mailpolicy: explain: --login needs a login" },
 };
 
 static void test_usage_errors(void **state)
@@ -760,27 +767,27 @@ struct listener_case {
 static const struct listener_case listener_cases[] = {
 	{ { "--port", "25" }, {
 	  "listener mx (line 39), matched by port 25:",
-	  "  auth                    = forbid         # listener mx (line 41)",
-	  "  max_recipients          = 100            # listener mx (line 43)",
-	  "  rate_login              = unlimited      # built-in" } },
+	  "  auth                      = forbid         # listener mx (line 41)",
+	  "  max_recipients            = 100            # listener mx (line 43)",
+	  "  rate_login                = unlimited      # built-in" } },
 	{ { "--port", "587" }, {
 	  "listener submission (line 45), matched by port 587:",
-	  "  ports                   = 587 26         # listener submission (line 46)",
-	  "  auth_mechanisms         = PLAIN LOGIN    # listener submission (line 50)",
-	  "  rate_login              = 200/1h         # listener submission (line 55)" } },
+	  "  ports                     = 587 26         # listener submission (line 46)",
+	  "  auth_mechanisms           = PLAIN LOGIN    # listener submission (line 50)",
+	  "  rate_login                = 200/1h         # listener submission (line 55)" } },
 	{ { "--port", "26" }, {
 	  "listener submission (line 45), matched by port 26:",
-	  "  allowed_clients         = 0.0.0.0/0 ::/0 # listener submission (line 52)",
-	  "  max_message_size        = 25M            # listener submission (line 54)",
-	  "  rate_client_ip          = 1000/1d        # listener submission (line 56)" } },
+	  "  allowed_clients           = 0.0.0.0/0 ::/0 # listener submission (line 52)",
+	  "  max_message_size          = 25M            # listener submission (line 54)",
+	  "  rate_client_ip            = 1000/1d        # listener submission (line 56)" } },
 	{ { "--port", "465" }, {
 	  "listener submissions (line 58), matched by port 465:",
-	  "  min_tls                 = TLSv1.2        # listener submissions (line 62)",
-	  "  max_message_size        = 0              # built-in; no limit",
-	  "  auth_mechanisms         =                # built-in; any mechanism" } },
+	  "  min_tls                   = TLSv1.2        # listener submissions (line 62)",
+	  "  max_message_size          = 0              # built-in; no limit",
+	  "  auth_mechanisms           =                # built-in; any mechanism" } },
 	{ { "--listener", "submissions" }, {
 	  "listener submissions (line 58), matched by name:",
-	  "  sender                  = login          # listener submissions (line 63)" } },
+	  "  sender                    = login          # listener submissions (line 63)" } },
 	/* the name wins over the port, as in the milter */
 	{ { "--listener", "mx", "--port", "587" }, {
 	  "listener mx (line 39), matched by name:" } },
@@ -836,7 +843,9 @@ static void test_explain_user_and_port(void **state)
 	/* sections in a fixed order, separated by one empty line */
 	assert_true(strncmp(r.out, "pop3_retention for alice@example.com:\n", 38) == 0);
 	assert_non_null(strstr(r.out, "\n\nfolder_quota for alice@example.com, folder Trash:\n"));
-	listener = strstr(r.out, "\n\nlistener submission (line 45), matched by port 587:\n");
+	/* the user is the SMTP login the rate limits are shown for */
+	listener = strstr(r.out, "\n\nlistener submission (line 45), matched by "
+			  "port 587, for login alice@example.com:\n");
 	assert_non_null(listener);
 	assert_non_null(strstr(listener, "\n\nmilter:\n"));
 	cli_result_free(&r);
@@ -859,7 +868,8 @@ static void test_explain_milter(void **state)
 "  hmac_key_file       =                # built-in; not set: no HMAC\n"
 "  rate_store          = memory         # milter (line 73)\n"
 "  rate_store_failure  = accept         # milter (line 74)\n"
-"  redis_password_file =                # built-in; not set: no Redis AUTH\n");
+"  redis_password_file =                # built-in; not set: no Redis AUTH\n"
+"  alert_command       =                # built-in; not set: no command on a trip\n");
 	cli_result_free(&r);
 
 	/* no milter block: the built-in defaults */
@@ -968,18 +978,18 @@ static void test_explain_edge_smtp(void **state)
 	assert_string_equal(r.err, "");
 	assert_has_line(r.out, "listener relay (line 32), matched by port 2525:");
 	assert_has_line(r.out,
-"  sender                  = map            # listener relay (line 34)");
+"  sender                    = map            # listener relay (line 34)");
 	/* a relative sender_map starts at the policy file's directory, and
 	   explain shows where that is */
 	assert_non_null(realpath(getenv("MP_SRCDIR") != NULL ?
 				 getenv("MP_SRCDIR") : ".", dir));
-	snprintf(line, sizeof(line), "  sender_map              = %s/"
+	snprintf(line, sizeof(line), "  sender_map                = %s/"
 		 "tests/unit/data/senders.map # listener relay (line 35)", dir);
 	assert_has_line(r.out, line);
 	assert_has_line(r.out,
-"  allowed_clients         = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
+"  allowed_clients           = 192.0.2.0/24 2001:db8::/32 198.51.100.7/32 # listener relay (line 36)");
 	assert_has_line(r.out,
-"  rate_sender             = 50/10m         # listener relay (line 37)");
+"  rate_sender               = 50/10m         # listener relay (line 37)");
 	assert_has_line(r.out,
 "  mode                = report         # milter (line 41)");
 	assert_has_line(r.out,
@@ -990,6 +1000,110 @@ static void test_explain_edge_smtp(void **state)
 "  rate_store_failure  = tempfail       # milter (line 44)");
 	assert_has_line(r.out,
 "  socket              = inet:8893@127.0.0.1 # built-in");
+	cli_result_free(&r);
+}
+
+/* The rate limits a login gets on a listener, each from the listener
+   line or the rate_map entry it came from (data/limits.conf). */
+static void test_explain_limits(void **state)
+{
+	struct cli_result r;
+	char dir[PATH_MAX], map[PATH_MAX + 40], line[2 * PATH_MAX + 200];
+	const char *rates;
+
+	(void)state;
+	assert_non_null(realpath(getenv("MP_SRCDIR") != NULL ?
+				 getenv("MP_SRCDIR") : ".", dir));
+	snprintf(map, sizeof(map), "%s/tests/unit/data/rates.map", dir);
+
+	/* no login: the listener's own keys, the map named */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "587", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	rates = strstr(r.out, "  rate_login ");
+	assert_non_null(rates);
+	snprintf(line, sizeof(line),
+"  rate_login                = 100/1h 1000/1d # listener submission (line 7)\n"
+"  rate_client_ip            = 2000/1d        # listener submission (line 10)\n"
+"  rate_sender               = unlimited      # built-in\n"
+"  rate_domain               = 1000/1h 10000/1d # listener submission (line 9)\n"
+"  rate_login_recipients     = 500/1h 5000/1d # listener submission (line 8)\n"
+"  rate_client_ip_recipients = unlimited      # built-in\n"
+"  rate_sender_recipients    = unlimited      # built-in\n"
+"  rate_domain_recipients    = unlimited      # built-in\n"
+"  rate_client_ipv6_prefix   = 56             # listener submission (line 11)\n"
+"  rate_map                  = %s # listener submission (line 12); changes "
+"the rate_* keys per login: see --login\n"
+"  over_limit                = hold           # listener submission (line 13)\n"
+"  add_audit_header          = yes            # built-in\n", map);
+	assert_string_equal(rates, line);
+	assert_has_line(r.out, "listener submission (line 2), matched by port 587:");
+	assert_has_line(r.out,
+"  header_from               = match_sender   # listener submission (line 6)");
+	cli_result_free(&r);
+
+	/* the login's entry, then its domain's, then the listener */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "587", "--login",
+		"newsletter@example.com", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "listener submission (line 2), matched by port "
+			"587, for login newsletter@example.com:");
+	snprintf(line, sizeof(line), "  rate_login                = 5000/1d "
+		 "       # rate_map %s (line 2), login entry "
+		 "newsletter@example.com", map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_domain               = 2000/1h "
+		 "20000/1d # rate_map %s (line 3), domain entry @example.com",
+		 map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_login_recipients     = 50000/1d "
+		 "      # rate_map %s (line 2), login entry "
+		 "newsletter@example.com", map);
+	assert_has_line(r.out, line);
+	assert_has_line(r.out,
+"  rate_client_ip            = 2000/1d        # listener submission (line 10)");
+	assert_has_line(r.out,
+"  rate_sender               = unlimited      # built-in");
+	cli_result_free(&r);
+
+	/* another login of the domain, the domain compared in any case */
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "465", "--login",
+		"bob@EXAMPLE.com", NULL);
+	assert_int_equal(r.status, 0);
+	snprintf(line, sizeof(line), "  rate_login                = 300/1h "
+		 "        # rate_map %s (line 3), domain entry @example.com", map);
+	assert_has_line(r.out, line);
+	assert_has_line(r.out,
+"  rate_login_recipients     = 500/1h 5000/1d # listener submission (line 8)");
+	cli_result_free(&r);
+
+	/* --user is the login when --login is not given; an entry's
+	   unlimited lifts the listener's limit */
+	cli_run(&r, "explain", DATA "limits.conf", "--user", "relay",
+		"--port", "587", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "listener submission (line 2), matched by port "
+			"587, for login relay:");
+	snprintf(line, sizeof(line), "  rate_login                = unlimited "
+		 "     # rate_map %s (line 4), login entry relay", map);
+	assert_has_line(r.out, line);
+	snprintf(line, sizeof(line), "  rate_map                  = %s # "
+		 "listener submission (line 12); applied above", map);
+	assert_has_line(r.out, line);
+	cli_result_free(&r);
+
+	cli_run(&r, "explain", DATA "limits.conf", "--port", "25", "--milter",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out,
+"  add_audit_header          = no             # listener mx (line 18)");
+	assert_has_line(r.out,
+"  rate_map                  =                # built-in; not set");
+	assert_has_line(r.out,
+"  over_limit                = tempfail       # built-in");
+	assert_has_line(r.out,
+"  alert_command       = /usr/local/sbin/panel-alert --notify \"abuse desk\" "
+"# milter (line 21)");
 	cli_result_free(&r);
 }
 
@@ -1030,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_explain_edge_user),
 		cmocka_unit_test(test_explain_edge_folders),
 		cmocka_unit_test(test_explain_edge_smtp),
+		cmocka_unit_test(test_explain_limits),
 		cmocka_unit_test(test_explain_invalid_file),
 		cmocka_unit_test(test_check_password_warning),
 		cmocka_unit_test(test_explain_userdb),

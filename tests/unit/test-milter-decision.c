@@ -218,7 +218,7 @@ static void test_mail_table(void **state)
 		if (l == NULL)
 			milter_decide_unknown(policy, &f, &d);
 		else
-			milter_decide_mail(l, &f, &d);
+			milter_decide_mail(policy, l, &f, &d);
 		snprintf(codes, sizeof(codes), "%s %s", d.rcode, d.xcode);
 		if ((l == NULL) != (c->listener == NULL) ||
 		    (l != NULL && strcmp(l->label, c->listener) != 0) ||
@@ -267,7 +267,7 @@ static void test_text_is_one_printable_line(void **state)
 	assert_non_null(l);
 	for (size_t i = 0; i < N_ELEMENTS(hostile); i++) {
 		f.sender = hostile[i];
-		milter_decide_mail(l, &f, &d);
+		milter_decide_mail(policy, l, &f, &d);
 		assert_int_equal(d.rule, MILTER_RULE_SENDER);
 		for (const char *p = d.text; *p != '\0'; p++) {
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -276,12 +276,12 @@ static void test_text_is_one_printable_line(void **state)
 		assert_non_null(strstr(d.text, "not owned by alice@example.com"));
 	}
 	f.sender = hostile[0];
-	milter_decide_mail(l, &f, &d);
+	milter_decide_mail(policy, l, &f, &d);
 	assert_non_null(strstr(d.text, "<carol@example.com??250 2.0.0 Ok>"));
 	/* and a TLS version with a line break */
 	f.sender = "alice@example.com";
 	f.tls_version = "TLSv1\r\n250 Ok";
-	milter_decide_mail(l, &f, &d);
+	milter_decide_mail(policy, l, &f, &d);
 	assert_int_equal(d.rule, MILTER_RULE_MIN_TLS);
 	assert_null(strpbrk(d.text, "\r\n"));
 }
@@ -359,9 +359,7 @@ static void test_rate_items(void **state)
 		mp_policy_listener_find(policy, "submission", 0);
 	const struct mp_listener *dom =
 		mp_policy_listener_find(policy, "domain", 0);
-	struct mp_rate_item items[MILTER_RATE_ITEMS];
-	char keys[MILTER_RATE_ITEMS][MILTER_RATE_KEY_MAX];
-	enum milter_rule rules[MILTER_RATE_ITEMS];
+	struct milter_rate_batch b;
 	struct milter_facts f;
 	struct milter_decision d;
 	const char *error;
@@ -373,42 +371,43 @@ static void test_rate_items(void **state)
 	f.sender = "alice@example.com";
 	f.client_known = mp_addr_parse("2001:db8:1:2:3:4:5:6", &f.client,
 				       &error) == 0;
-	n = milter_rate_items(sub, &f, 64, 1, items, keys, rules);
+	n = milter_rate_batch(policy, sub, &f, 1, &b);
 	assert_int_equal(n, 2);
-	assert_string_equal(keys[0], "submission/login/alice@example.com");
-	assert_int_equal(rules[0], MILTER_RULE_RATE_LOGIN);
-	/* IPv6 grouped by /64 */
-	assert_string_equal(keys[1], "submission/ip/2001:db8:1:2::/64");
-	assert_int_equal(items[1].rate.count, 5);
-	assert_int_equal(items[1].rate.window_secs, 86400);
-	n = milter_rate_items(sub, &f, 48, 1, items, keys, rules);
-	assert_string_equal(keys[1], "submission/ip/2001:db8:1::/48");
+	/* a login's counter is every listener's: no label in it */
+	assert_string_equal(b.keys[0], "login/1h/alice@example.com");
+	assert_int_equal(b.key[0], MP_LIMIT_LOGIN);
+	assert_string_equal(b.value[0], "alice@example.com");
+	/* IPv6 grouped by the built-in /64, per listener */
+	assert_string_equal(b.keys[1], "submission/ip/1d/2001:db8:1:2::/64");
+	assert_string_equal(b.value[1], "2001:db8:1:2::/64");
+	assert_int_equal(b.items[1].rate.count, 5);
+	assert_int_equal(b.items[1].rate.window_secs, 86400);
+	assert_int_equal(b.items[1].cost, 1);
 	/* no login: no login item; IPv4 as is */
 	f.login = NULL;
 	assert_int_equal(mp_addr_parse("192.0.2.9", &f.client, &error), 0);
-	n = milter_rate_items(sub, &f, 64, 1, items, keys, rules);
+	n = milter_rate_batch(policy, sub, &f, 1, &b);
 	assert_int_equal(n, 1);
-	assert_string_equal(keys[0], "submission/ip/192.0.2.9");
-	n = milter_rate_items(dom, &f, 64, 1, items, keys, rules);
+	assert_string_equal(b.keys[0], "submission/ip/1d/192.0.2.9");
+	n = milter_rate_batch(policy, dom, &f, 1, &b);
 	assert_int_equal(n, 1);
-	assert_string_equal(keys[0], "domain/sender/alice@example.com");
+	assert_string_equal(b.keys[0], "domain/sender/1m/alice@example.com");
 
 	/* the decision after a check */
-	items[0].status = MP_RATE_LIMITED;
-	items[0].result.retry_after_ms = 1500;
-	milter_decide_rate(dom, MP_RATE_LIMITED, items, rules, 1,
-			   MP_VERDICT_ACCEPT, &d);
+	b.items[0].status = MP_RATE_LIMITED;
+	b.items[0].result.retry_after_ms = 1500;
+	milter_decide_rate(dom, MP_RATE_LIMITED, &b, MP_VERDICT_ACCEPT, &d);
 	assert_int_equal(d.verdict, MP_VERDICT_TEMPFAIL);
+	assert_false(d.hold);
 	assert_string_equal(d.rcode, "450");
 	assert_string_equal(d.xcode, "4.7.1");
 	assert_int_equal(d.rule, MILTER_RULE_RATE_SENDER);
+	assert_string_equal(milter_decision_word(&d), "tempfail");
 	assert_non_null(strstr(d.text, "try again in 2 s"));
 	assert_non_null(strstr(d.text, "rate_sender = 3/1m"));
-	milter_decide_rate(dom, MP_RATE_FAILED, items, rules, 1,
-			   MP_VERDICT_ACCEPT, &d);
+	milter_decide_rate(dom, MP_RATE_FAILED, &b, MP_VERDICT_ACCEPT, &d);
 	assert_int_equal(d.verdict, MP_VERDICT_ACCEPT);
-	milter_decide_rate(dom, MP_RATE_FAILED, items, rules, 1,
-			   MP_VERDICT_TEMPFAIL, &d);
+	milter_decide_rate(dom, MP_RATE_FAILED, &b, MP_VERDICT_TEMPFAIL, &d);
 	assert_int_equal(d.verdict, MP_VERDICT_TEMPFAIL);
 	assert_string_equal(d.rcode, "451");
 	assert_int_equal(d.rule, MILTER_RULE_RATE_STORE);

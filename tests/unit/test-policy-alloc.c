@@ -228,12 +228,42 @@ static void test_sweep_large(void **state)
 	free(text);
 }
 
+/* The outbound limits: windows, a rate map (entries, hash tables),
+   alert_command's argv. */
+static void test_sweep_limits(void **state)
+{
+	const char *srcdir = getenv("MP_SRCDIR");
+	size_t size = 4096;
+
+	(void)state;
+	if (srcdir == NULL)
+		srcdir = ".";
+	text = malloc(size);
+	text_size = (size_t)snprintf(text, size,
+		"pop3_retention user u1@example.org {\n"
+		"  on_retrieve = move \"POP3 Retrieved\"\n}\n"
+		"listener submission {\n  ports = 587\n  auth = require\n"
+		"  rate_login = 100/1h 1000/1d\n"
+		"  rate_domain_recipients = 10/1m 100/1h 1000/1d 10000/1w\n"
+		"  rate_map = %s/tests/unit/data/rates.map\n"
+		"  over_limit = hold\n  header_from = match_sender\n"
+		"  sender = login\n}\n"
+		"listener other {\n  rate_map = %s/tests/unit/data/rates.map\n"
+		"}\n"
+		"milter {\n  alert_command = /usr/sbin/x a \"b c\" d\n}\n",
+		srcdir, srcdir);
+	assert_true(text_size < size);
+	sweep(load_string);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sweep_string),
 		cmocka_unit_test(test_sweep_file),
 		cmocka_unit_test(test_sweep_large),
+		cmocka_unit_test(test_sweep_limits),
 	};
 
 	return cmocka_run_group_tests_name("policy-alloc", tests, NULL, NULL);

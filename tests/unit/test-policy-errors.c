@@ -724,15 +724,16 @@ static const struct error_case cases[] = {
 	  "milter {\n  socket = inet6:8893@127.0.0.1\n}\n",
 	  "2:12: socket \"inet6:8893@127.0.0.1\": invalid host: IPv4 address "
 	  "not allowed here"),
-	E("rate above 2^53",
-	  "listener mx {\n  rate_sender = 9007199254740993/1h\n}\n",
-	  "2:17: rate_sender \"9007199254740993/1h\": invalid rate: count "
-	  "above 2^53 = 9007199254740992 (more than the Redis store counts "
-	  "exactly)"),
-	E("rate window above 2^53 ms",
-	  "listener mx {\n  rate_client_ip = 1/14892857w\n}\n",
-	  "2:20: rate_client_ip \"1/14892857w\": invalid rate: duration above "
-	  "9007199254740s = 2^53 ms (longer than the Redis store counts "
+	/* the Redis store refuses limits and windows from 2^52 on */
+	E("rate at 2^52",
+	  "listener mx {\n  rate_sender = 4503599627370496/1h\n}\n",
+	  "2:17: rate_sender \"4503599627370496/1h\": invalid rate: count "
+	  "above 4503599627370495 = 2^52 - 1 (more than the Redis store "
+	  "counts exactly)"),
+	E("rate window at 2^52 ms",
+	  "listener mx {\n  rate_client_ip = 1/7446428w\n}\n",
+	  "2:20: rate_client_ip \"1/7446428w\": invalid rate: duration above "
+	  "4503599627370s, under 2^52 ms (longer than the Redis store counts "
 	  "exactly)"),
 	E("ipv6 prefix range",
 	  "listener mx {\n  rate_client_ip = 1/1h\n"
@@ -744,7 +745,106 @@ static const struct error_case cases[] = {
 	  "3:29: rate_client_ipv6_prefix \"0\": a prefix length is 1 to 128"),
 	E("ipv6 prefix without rate",
 	  "listener mx {\n  rate_client_ipv6_prefix = 48\n}\n",
-	  "2:3: rate_client_ipv6_prefix is only used with rate_client_ip"),
+	  "2:3: rate_client_ipv6_prefix is only used with rate_client_ip or "
+	  "rate_client_ip_recipients"),
+	E("ipv6 prefix with an unlimited rate",
+	  "listener mx {\n  rate_client_ip = unlimited\n"
+	  "  rate_client_ipv6_prefix = 48\n}\n",
+	  "3:3: rate_client_ipv6_prefix is only used with rate_client_ip or "
+	  "rate_client_ip_recipients"),
+
+	/* ---- rate keys: several windows (issue 12) ---- */
+	E("too many windows",
+	  "listener mx {\n  rate_login = 1/1s 2/1m 3/1h 4/1d 5/1w\n}\n",
+	  "2:36: rate_login \"5/1w\": too many windows (at most 4 per key)"),
+	E("same window twice",
+	  "listener mx {\n  rate_sender = 10/1h 20/60m\n}\n",
+	  "2:23: rate_sender \"20/60m\": a second 1h window (first 10/1h; "
+	  "give each window once)"),
+	/* the shorter window is at fault, wherever it is written */
+	E("shorter window with a larger count",
+	  "listener mx {\n  rate_client_ip = 100/1d 1000/1h\n}\n",
+	  "2:27: rate_client_ip \"1000/1h\": never trips before the longer "
+	  "1d window 100/1d (a shorter window needs a smaller count)"),
+	E("shorter window with the same count",
+	  "listener mx {\n  rate_domain = 100/1h 100/1d\n}\n",
+	  "2:17: rate_domain \"100/1h\": never trips before the longer 1d "
+	  "window 100/1d (a shorter window needs a smaller count)"),
+	E("unlimited with a window",
+	  "listener mx {\n  rate_login_recipients = 10/1h unlimited\n}\n",
+	  "2:33: rate_login_recipients \"unlimited\": unlimited stands alone "
+	  "(it cannot go with windows)"),
+	E("bad second window",
+	  "listener mx {\n  rate_domain_recipients = 10/1h 5/0s\n}\n",
+	  "2:34: rate_domain_recipients \"5/0s\": invalid rate: duration must "
+	  "be longer than 0"),
+	E("recipient rate without slash",
+	  "listener mx {\n  rate_sender_recipients = 50\n}\n",
+	  "2:28: rate_sender_recipients \"50\": invalid rate: expected "
+	  "COUNT/DURATION, e.g. 200/1h"),
+	E("rate_domain with auth forbid",
+	  "listener mx {\n  auth = forbid\n  rate_domain = 10/1h\n}\n",
+	  "3:3: rate_domain counts the logins' domains, but auth = forbid"),
+	E("rate_domain_recipients with auth forbid",
+	  "listener mx {\n  rate_domain_recipients = 10/1h\n  auth = forbid\n"
+	  "}\n",
+	  "2:3: rate_domain_recipients counts the logins' domains, but auth = "
+	  "forbid"),
+	E("rate_login_recipients with auth forbid",
+	  "listener mx {\n  auth = forbid\n  rate_login_recipients = 1/1h\n"
+	  "}\n",
+	  "3:3: rate_login_recipients counts logins, but auth = forbid"),
+	/* the first in the file, not the first in some table */
+	E("rate_map with auth forbid",
+	  "listener mx {\n  auth = forbid\n  rate_map = /nonexistent\n"
+	  "  rate_login = 1/1h\n}\n",
+	  "3:3: rate_map sets limits per login, but auth = forbid"),
+	E("rate_map two files",
+	  "listener mx {\n  rate_map = a b\n}\n",
+	  "2:16: rate_map \"b\": unexpected extra value"),
+
+	/* ---- over_limit, header_from, add_audit_header ---- */
+	E("unknown over_limit",
+	  "listener mx {\n  rate_login = 1/1h\n  over_limit = bounce\n}\n",
+	  "3:16: over_limit \"bounce\": unknown value (use tempfail, reject "
+	  "or hold)"),
+	E("over_limit without limits",
+	  "listener mx {\n  over_limit = hold\n}\n",
+	  "2:3: over_limit is only used with rate limits (a rate_* key, or a "
+	  "rate_map that sets one)"),
+	E("over_limit with only unlimited",
+	  "listener mx {\n  rate_login = unlimited\n  over_limit = reject\n"
+	  "}\n",
+	  "3:3: over_limit is only used with rate limits (a rate_* key, or a "
+	  "rate_map that sets one)"),
+	E("unknown header_from",
+	  "listener mx {\n  header_from = envelope\n}\n",
+	  "2:17: header_from \"envelope\": unknown value (use any or "
+	  "match_sender)"),
+	E("header_from without a sender check",
+	  "listener mx {\n  header_from = match_sender\n  sender = any\n}\n",
+	  "2:3: header_from = match_sender needs a sender check (sender = "
+	  "login, login_domain or map)"),
+	E("unknown add_audit_header",
+	  "listener mx {\n  add_audit_header = off\n}\n",
+	  "2:22: add_audit_header \"off\": unknown value (use yes or no)"),
+	E("add_audit_header twice",
+	  "listener mx {\n  add_audit_header = no\n  add_audit_header = no\n"
+	  "}\n",
+	  "3:3: duplicate key \"add_audit_header\" (first at line 2)"),
+
+	/* ---- alert_command ---- */
+	E("alert_command relative",
+	  "milter {\n  alert_command = panel-lock --now\n}\n",
+	  "2:19: alert_command \"panel-lock\": not an absolute path"),
+	E("alert_command empty",
+	  "milter {\n  alert_command = \"\"\n}\n",
+	  "2:19: alert_command \"\": not an absolute path"),
+	E("alert_command too long",
+	  "milter {\n  alert_command = /bin/x a a a a a a a a a a a a a a a a "
+	  "a a a a a a a a a a a a a a a a\n}\n",
+	  "2:88: alert_command \"a\": too many words (at most 32: the command "
+	  "and its arguments)"),
 	E("too many mechanisms",
 	  "listener mx {\n  auth_mechanisms = A1 A2 A3 A4 A5 A6 A7 A8 A9 A10 "
 	  "A11 A12 A13 A14 A15 A16 A17 A18 A19 A20 A21 A22 A23 A24 A25 A26 A27 "

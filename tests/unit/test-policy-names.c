@@ -18,6 +18,7 @@
 
 #include "mailpolicy/policy.h"
 #include "../../core/policy-private.h"
+#include "policy-test.h"
 
 static void test_out_of_range(void **state)
 {
@@ -35,10 +36,28 @@ static void test_out_of_range(void **state)
 	assert_string_equal(mp_sender_check_name(MP_SENDER_MAP + 1), "?");
 	assert_string_equal(mp_verdict_name(MP_VERDICT_TEMPFAIL + 1), "?");
 	assert_string_equal(mp_milter_mode_name(MP_MODE_REPORT + 1), "?");
+	assert_string_equal(mp_header_from_name(MP_HEADER_FROM_MATCH_SENDER +
+						1), "?");
+	assert_string_equal(mp_over_limit_name(MP_OVER_LIMIT_HOLD + 1), "?");
+	assert_string_equal(mp_limit_key_name(MP_LIMIT_KEY_COUNT), "?");
+	assert_string_equal(mp_limit_source_name(MP_LIMIT_FROM_LOGIN_ENTRY + 1),
+			    "?");
+	assert_string_equal(mp_bool_name(true), "yes");
+	assert_string_equal(mp_bool_name(false), "no");
 	assert_string_equal(mp_origin_scope_name(MP_ORIGIN_BUILTIN),
 			    "built-in");
 	assert_string_equal(mp_origin_scope_name(MP_ORIGIN_OVERRIDE),
 			    "override");
+}
+
+static const char *limit_key_name_u(unsigned int key)
+{
+	return mp_limit_key_name((enum mp_limit_key)key);
+}
+
+static const char *limit_source_name_u(unsigned int source)
+{
+	return mp_limit_source_name((enum mp_limit_source)source);
 }
 
 /* Every table is complete (no NULL or "?" below the count) and has no
@@ -66,6 +85,13 @@ static void test_tables(void **state)
 	check_table(policy_listener_key_name, MP_LISTENER_KEY_COUNT);
 	check_table(policy_milter_key_name, MP_MILTER_KEY_COUNT);
 	check_table(policy_section_name_u, POLICY_SECTION_COUNT);
+	check_table(limit_key_name_u, MP_LIMIT_KEY_COUNT);
+	check_table(limit_source_name_u, MP_LIMIT_FROM_LOGIN_ENTRY + 1);
+	/* a limit key is named as its listener key */
+	for (unsigned int k = 0; k < MP_LIMIT_KEY_COUNT; k++)
+		assert_string_equal(mp_limit_key_name(k),
+				    mp_listener_key_name(MP_LISTENER_RATE_LOGIN +
+							 k));
 	assert_int_equal(policy_name_lookup(policy_milter_key_name,
 					    MP_MILTER_KEY_COUNT, "mod", 3), -1);
 }
@@ -128,6 +154,9 @@ static void test_choices(void **state)
 	check_choice(&policy_choice_unknown_listener);
 	check_choice(&policy_choice_mode);
 	check_choice(&policy_choice_store_failure);
+	check_choice(&policy_choice_header_from);
+	check_choice(&policy_choice_over_limit);
+	check_choice(&policy_choice_bool);
 }
 
 /* What the printers print, the parser reads back. */
@@ -140,8 +169,9 @@ static void test_round_trip(void **state)
 	const struct mp_milter_settings *m;
 	struct mp_retention r;
 	struct mp_folder_rule rule;
-	struct mp_rate_spec spec = { 200, 3600 }, none = { 0, 0 };
-	char unlimited[32];
+	struct mp_rate_spec spec = { 200, 3600 }, none = { 0, 0 },
+		week = { 10000, 7 * 24 * 3600 };
+	char unlimited[32], week_rate[32];
 	size_t len = 0;
 	unsigned int v;
 
@@ -152,6 +182,7 @@ static void test_round_trip(void **state)
 		mp_units_format_duration(36 * 3600, duration, sizeof(duration));
 		mp_units_format_rate(&spec, rate, sizeof(rate));
 		mp_units_format_rate(&none, unlimited, sizeof(unlimited));
+		mp_units_format_rate(&week, week_rate, sizeof(week_rate));
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s {\n  %s = %s\n  %s = %s%s%s\n  %s = %s%s\n  %s = %s\n}\n",
 			policy_section_name(POLICY_SECTION_POP3_RETENTION),
@@ -180,7 +211,8 @@ static void test_round_trip(void **state)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s l {\n  %s = 25\n  %s = %s\n  %s = %s\n  %s = %s\n"
 			"  %s = %s\n  %s = %s\n  %s = %s\n  %s = 48\n"
-			"  %s = %s\n}\n",
+			"  %s = %s\n  %s = %s\n  %s = %s\n  %s = %s\n"
+			"  %s = %s %s\n}\n",
 			policy_section_name(POLICY_SECTION_LISTENER),
 			mp_listener_key_name(MP_LISTENER_PORTS),
 			mp_listener_key_name(MP_LISTENER_AUTH),
@@ -196,7 +228,16 @@ static void test_round_trip(void **state)
 			mp_listener_key_name(MP_LISTENER_RATE_CLIENT_IP), rate,
 			mp_listener_key_name(MP_LISTENER_RATE_CLIENT_IPV6_PREFIX),
 			mp_listener_key_name(MP_LISTENER_RATE_LOGIN),
-			unlimited);
+			unlimited,
+			mp_listener_key_name(MP_LISTENER_HEADER_FROM),
+			mp_header_from_name(v == 0 ? MP_HEADER_FROM_ANY :
+					    MP_HEADER_FROM_MATCH_SENDER),
+			mp_listener_key_name(MP_LISTENER_OVER_LIMIT),
+			mp_over_limit_name(v),
+			mp_listener_key_name(MP_LISTENER_ADD_AUDIT_HEADER),
+			mp_bool_name(v % 2 == 0),
+			mp_listener_key_name(MP_LISTENER_RATE_DOMAIN_RECIPIENTS),
+			rate, week_rate);
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
 			"%s {\n  %s = %s\n  %s = %s\n  %s = %s\n}\n",
 			policy_section_name(POLICY_SECTION_MILTER),
@@ -222,14 +263,59 @@ static void test_round_trip(void **state)
 		assert_int_equal(l->auth, MP_REQUIRE + v % 2);
 		assert_int_equal(l->min_tls, v % 2 ? MP_TLS_ANY : MP_TLS_1_3);
 		assert_int_equal(l->sender, v % 3);
-		assert_int_equal(l->rate_sender.count, 200);
+		assert_int_equal(l->limits[MP_LIMIT_SENDER].window_count, 1);
+		assert_int_equal(l->limits[MP_LIMIT_SENDER].windows[0].count,
+				 200);
 		assert_int_equal(l->rate_client_ipv6_prefix, 48);
-		assert_int_equal(l->rate_login.count, 0);
+		assert_int_equal(l->limits[MP_LIMIT_LOGIN].window_count, 0);
+		assert_int_equal(l->origin[MP_LISTENER_RATE_LOGIN].scope,
+				 MP_ORIGIN_DEFAULT);
+		assert_int_equal(l->header_from, v == 0 ? MP_HEADER_FROM_ANY :
+				 MP_HEADER_FROM_MATCH_SENDER);
+		assert_int_equal(l->over_limit, v);
+		assert_int_equal(l->add_audit_header, v % 2 == 0);
+		assert_int_equal(
+			l->limits[MP_LIMIT_DOMAIN_RECIPIENTS].window_count, 2);
+		assert_int_equal(
+			l->limits[MP_LIMIT_DOMAIN_RECIPIENTS].windows[1].window_secs,
+			7 * 24 * 3600);
 		m = mp_policy_milter(policy);
 		assert_int_equal(m->unknown_listener, v);
 		assert_int_equal(m->mode, v % 2);
 		mp_policy_unref(&policy);
 	}
+}
+
+/* Every key the parser accepts has its entry in mailpolicy.conf(5): a
+   line ".BI KEY " that opens its paragraph. */
+static void check_documented(const char *man, const char *(*name)(unsigned int),
+			     unsigned int n)
+{
+	char needle[80];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle), "\n.BI %s \"", name(i));
+		if (strstr(man, needle) == NULL)
+			fail_msg("mailpolicy.conf.5 has no entry for %s", name(i));
+	}
+}
+
+static void test_man_page(void **state)
+{
+	const char *srcdir = getenv("MP_SRCDIR");
+	char path[4096], *man;
+	size_t size;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/mailpolicy.conf.5",
+		 srcdir != NULL ? srcdir : ".");
+	man = policy_test_read_file(path, &size);
+	check_documented(man, policy_retention_key_name, MP_RETENTION_KEY_COUNT);
+	check_documented(man, policy_folder_key_name, MP_FOLDER_KEY_COUNT);
+	check_documented(man, policy_listener_key_name, MP_LISTENER_KEY_COUNT);
+	check_documented(man, policy_milter_key_name, MP_MILTER_KEY_COUNT);
+	free(man);
 }
 
 int main(void)
@@ -239,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_choices),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_man_page),
 	};
 
 	return cmocka_run_group_tests_name("policy-names", tests, NULL, NULL);

@@ -282,7 +282,7 @@ static void test_sample_listener_values(void **state)
 	assert_int_equal(l->allowed_client_count, 0);
 	assert_int_equal(l->max_recipients, 100);
 	assert_int_equal(l->max_message_size, 0);
-	assert_int_equal(l->rate_login.count, 0);
+	assert_int_equal(l->limits[MP_LIMIT_LOGIN].window_count, 0);
 	assert_int_equal(l->line, 39);
 	assert_int_equal(l->origin[MP_LISTENER_AUTH].scope, MP_ORIGIN_DEFAULT);
 	assert_int_equal(l->origin[MP_LISTENER_AUTH].line, 41);
@@ -308,11 +308,14 @@ static void test_sample_listener_values(void **state)
 	assert_int_equal(l->allowed_clients[1].prefix, 0);
 	assert_int_equal(l->max_recipients, 50);
 	assert_int_equal(l->max_message_size, 25 * PT_M);
-	assert_int_equal(l->rate_login.count, 200);
-	assert_int_equal(l->rate_login.window_secs, 3600);
-	assert_int_equal(l->rate_client_ip.count, 1000);
-	assert_int_equal(l->rate_client_ip.window_secs, PT_DAY);
-	assert_int_equal(l->rate_sender.count, 0);
+	assert_int_equal(l->limits[MP_LIMIT_LOGIN].window_count, 1);
+	assert_int_equal(l->limits[MP_LIMIT_LOGIN].windows[0].count, 200);
+	assert_int_equal(l->limits[MP_LIMIT_LOGIN].windows[0].window_secs, 3600);
+	assert_int_equal(l->limits[MP_LIMIT_CLIENT_IP].window_count, 1);
+	assert_int_equal(l->limits[MP_LIMIT_CLIENT_IP].windows[0].count, 1000);
+	assert_int_equal(l->limits[MP_LIMIT_CLIENT_IP].windows[0].window_secs,
+			 PT_DAY);
+	assert_int_equal(l->limits[MP_LIMIT_SENDER].window_count, 0);
 	assert_int_equal(l->origin[MP_LISTENER_RATE_CLIENT_IP].line, 56);
 }
 
