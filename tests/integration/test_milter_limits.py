@@ -423,6 +423,7 @@ def test_alert_runs_once_for_two_milters(stack):
     script = stack.paths.h("etc", "alert.sh")
     with open(out, "w"):
         pass
+    os.chown(out, *stack.milter_ids())  # the command runs as the milter's user
     with open(script, "w") as f:
         f.write("#!/bin/sh\necho \"$*\" >> %s\n" % stack.paths.i("run", "alerts.txt"))
     os.chmod(script, 0o755)
@@ -467,6 +468,7 @@ class UnixRedis:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("redis-server on %s did not start" % self.path)
             time.sleep(0.02)
+        os.chown(self.path, *stack.milter_ids())  # the milter's user may connect
 
     def command(self, *args):
         """AUTH, then args: the second reply's first line."""
@@ -493,6 +495,7 @@ def test_unix_socket_store_with_password_file(stack):
         pw = stack.paths.h("etc", "redis.pass")
         with open(pw, "w") as f:
             f.write("s3cret unix\n")
+        os.chown(pw, *stack.milter_ids())  # the milter's user (the packaged unit's)
         os.chmod(pw, 0o600)
         milter = ("  rate_store = unix://%s\n  redis_password_file = %s\n"
                   "  rate_store_failure = tempfail" % (redis.inner, stack.paths.i("etc", "redis.pass")))

@@ -160,6 +160,11 @@ class MilterOps:
         unit = self._milter_unit()
         if unit is not None:
             argv, user, group = units.milter_command(unit, policy)
+            # bin/mailpolicy-milter (tests run `-n` with it) is the unit's binary.
+            dst = self.paths.h("bin", "mailpolicy-milter")
+            if os.path.lexists(dst):
+                os.unlink(dst)
+            os.symlink(argv[0], dst)
             if user is None:
                 return self.platform.cmd(argv)
             uid, gid, groups = self.platform.ids(user, group)
