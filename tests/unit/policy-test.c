@@ -137,3 +137,57 @@ void policy_test_check_folder(const struct mp_policy *policy,
 	}
 }
 
+int policy_test_mkdtemp(char dir[64], const char *name)
+{
+	snprintf(dir, 64, "/tmp/%s-XXXXXX", name);
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+int policy_test_rmtree(const char *dir)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *policy_test_put(const char *dir, const char *name,
+			    const char *text)
+{
+	static char paths[4][256];
+	static unsigned int next;
+	char tmp[300];
+	char *path = paths[next++ % 4];
+	FILE *file;
+
+	snprintf(path, 256, "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	file = fopen(tmp, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	assert_int_equal(fclose(file), 0);
+	assert_int_equal(rename(tmp, path), 0);
+	return path;
+}
+
+struct mp_policy *policy_test_load_path(const char *path)
+{
+	struct mp_policy *policy;
+	struct mp_error error;
+
+	if (mp_policy_load_file(NULL, path, &policy, &error) < 0)
+		fail_msg("%s", error.text);
+	return policy;
+}
+
+void policy_test_load_path_fails(const char *path, const char *expected)
+{
+	struct mp_policy *policy = (void *)1;
+	struct mp_error error;
+
+	if (mp_policy_load_file(NULL, path, &policy, &error) == 0)
+		fail_msg("%s loaded, expected: %s", path, expected);
+	assert_null(policy);
+	if (strcmp(error.text, expected) != 0)
+		fail_msg("\n   got \"%s\"\nwanted \"%s\"", error.text, expected);
+}

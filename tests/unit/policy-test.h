@@ -24,6 +24,22 @@ char *policy_test_read_file(const char *path, size_t *size_r);
    not load. */
 struct mp_policy *policy_test_load(const char *text);
 
+/* Files on disk, for the tests of loading from files, list files and
+   maps.  A fresh directory /tmp/NAME-XXXXXX in dir (64 bytes); 0 or -1,
+   as cmocka setups return. */
+int policy_test_mkdtemp(char dir[64], const char *name);
+/* Removes dir and everything in it; 0 or -1. */
+int policy_test_rmtree(const char *dir);
+/* Writes dir/name through a rename (a new inode, so a holder sees the
+   change whatever the timestamp granularity) and returns its path in one
+   of four rotating static buffers. */
+const char *policy_test_put(const char *dir, const char *name,
+			    const char *text);
+/* Loads path; fails the test with the error if it does not load. */
+struct mp_policy *policy_test_load_path(const char *path);
+/* Fails the test unless loading path fails with exactly expected. */
+void policy_test_load_path_fails(const char *path, const char *expected);
+
 struct origin_case {
 	enum mp_origin_scope scope;
 	const char *selector;

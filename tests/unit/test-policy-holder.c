@@ -79,10 +79,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-holder-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (f == NULL || policy_test_mkdtemp(f->dir, "test-holder") < 0)
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/mailpolicy.conf", f->dir);
 	counting_init(&f->ce);
@@ -93,10 +90,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (policy_test_rmtree(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;

@@ -35,10 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-include-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (f == NULL || policy_test_mkdtemp(f->dir, "test-include") < 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -47,56 +44,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (policy_test_rmtree(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;
 }
 
-/* Writes dir/name (through a rename: a new inode) and returns its path
-   in a static buffer of four. */
 static const char *put(const struct fixture *f, const char *name,
 		       const char *text)
 {
-	static char paths[4][256];
-	static unsigned int next;
-	char tmp[300];
-	char *path = paths[next++ % 4];
-	FILE *file;
-
-	snprintf(path, 256, "%s/%s", f->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	file = fopen(tmp, "w");
-	assert_non_null(file);
-	fputs(text, file);
-	assert_int_equal(fclose(file), 0);
-	assert_int_equal(rename(tmp, path), 0);
-	return path;
-}
-
-static struct mp_policy *load_ok(const char *path)
-{
-	struct mp_policy *policy;
-	struct mp_error error;
-
-	if (mp_policy_load_file(NULL, path, &policy, &error) < 0)
-		fail_msg("%s", error.text);
-	return policy;
-}
-
-static void load_fails(const char *path, const char *expected)
-{
-	struct mp_policy *policy = (void *)1;
-	struct mp_error error;
-
-	if (mp_policy_load_file(NULL, path, &policy, &error) == 0)
-		fail_msg("%s loaded, expected: %s", path, expected);
-	assert_null(policy);
-	if (strcmp(error.text, expected) != 0)
-		fail_msg("\n   got \"%s\"\nwanted \"%s\"", error.text, expected);
+	return policy_test_put(f->dir, name, text);
 }
 
 /* ---- list files ---- */
@@ -124,7 +82,7 @@ static void test_list_files(void **state)
 		 "}\n", f->dir);
 	put(f, "mechs", "plain LOGIN\n");
 	conf = put(f, "mailpolicy.conf", text);
-	policy = load_ok(conf);
+	policy = policy_test_load_path(conf);
 	l = mp_policy_listener_find(policy, "relay", 0);
 	assert_int_equal(l->port_count, 3);
 	assert_ptr_equal(mp_policy_listener_find(policy, NULL, 10025), l);
@@ -158,14 +116,14 @@ static void test_list_file_errors(void **state)
 	snprintf(expected, sizeof(expected), "%s/bad.cidr:3:3: allowed_clients "
 		 "\"10.0.0.300\": invalid IP address (named at %s:2)", f->dir,
 		 conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* missing */
 	conf = put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = 10.0.0.0/8 file:none.cidr\n}\n");
 	snprintf(expected, sizeof(expected), "%s/none.cidr: cannot open: No "
 		 "such file or directory (named at %s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* empty: would allow every client */
 	put(f, "empty.cidr", "# nothing yet\n\n");
@@ -174,7 +132,7 @@ static void test_list_file_errors(void **state)
 	snprintf(expected, sizeof(expected), "%s:2:21: allowed_clients "
 		 "\"file:empty.cidr\": the list is empty (the file has no "
 		 "words)", conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* no nesting, no '#' inside a word, no CR-only lines */
 	put(f, "nested", "file:other\n");
@@ -183,28 +141,28 @@ static void test_list_file_errors(void **state)
 	snprintf(expected, sizeof(expected), "%s/nested:1:1: allowed_clients "
 		 "\"file:other\": a list file cannot name another (named at "
 		 "%s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 	put(f, "hash", "10.0.0.1#x\n");
 	conf = put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:hash\n}\n");
 	snprintf(expected, sizeof(expected), "%s/hash:1:9: '#' inside a word "
 		 "(a comment starts after a blank) (named at %s:2)", f->dir,
 		 conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 	put(f, "mac", "10.0.0.1\r10.0.0.2\r");
 	conf = put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:mac\n}\n");
 	snprintf(expected, sizeof(expected), "%s/mac:1:9: carriage return "
 		 "without a line feed (save the file with LF line endings) "
 		 "(named at %s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* ports from a file meet the same checks as inline ones */
 	put(f, "ports", "2525\n25\n");
 	conf = put(f, "a.conf", "listener relay {\n  ports = 25 file:ports\n}\n");
 	snprintf(expected, sizeof(expected), "%s/ports:2:1: ports \"25\": "
 		 "listed twice (named at %s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* a directory is no list file */
 	snprintf(text, sizeof(text), "listener relay {\n"
@@ -212,7 +170,7 @@ static void test_list_file_errors(void **state)
 	conf = put(f, "a.conf", text);
 	snprintf(expected, sizeof(expected), "%s: not a regular file (named "
 		 "at %s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 }
 
 /* A list of thousands of networks, the reason list files exist. */
@@ -232,7 +190,7 @@ static void test_list_file_large(void **state)
 					"10.%u.%u.0/24\n", i / 256, i % 256);
 	put(f, "big.cidr", list);
 	free(list);
-	policy = load_ok(put(f, "a.conf", "listener relay {\n"
+	policy = policy_test_load_path(put(f, "a.conf", "listener relay {\n"
 			     "  allowed_clients = file:big.cidr\n}\n"));
 	l = mp_policy_listener_find(policy, "relay", 0);
 	assert_int_equal(l->allowed_client_count, 20000);
@@ -319,7 +277,7 @@ static void test_sender_check(void **state)
 	bool allowed;
 
 	put(f, "senders", sender_map);
-	policy = load_ok(put(f, "a.conf",
+	policy = policy_test_load_path(put(f, "a.conf",
 		"listener open {\n  ports = 25\n}\n"
 		"listener login {\n  sender = login\n}\n"
 		"listener domain {\n  sender = login_domain\n}\n"
@@ -404,18 +362,18 @@ static void test_sender_map_errors(void **state)
 		put(f, "senders", cases[i].map);
 		snprintf(expected, sizeof(expected), "%s/senders:%s (named at "
 			 "%s:3)", f->dir, cases[i].error, conf);
-		load_fails(conf, expected);
+		policy_test_load_path_fails(conf, expected);
 	}
 	/* the map is loaded only once the keys agree */
 	conf = put(f, "a.conf", "listener s {\n  sender_map = nothing\n}\n");
 	snprintf(expected, sizeof(expected), "%s:2:3: sender_map is only used "
 		 "with sender = map", conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 	conf = put(f, "a.conf", "listener s {\n  sender = map\n"
 		   "  sender_map = nothing\n}\n");
 	snprintf(expected, sizeof(expected), "%s/nothing: cannot open: No "
 		 "such file or directory (named at %s:3)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 }
 
 /* A holder reloads when an included file changes, and a broken map is

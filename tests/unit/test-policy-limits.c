@@ -35,10 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test-limits-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (f == NULL || policy_test_mkdtemp(f->dir, "test-limits") < 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -47,56 +44,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[200];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (policy_test_rmtree(f->dir) < 0)
 		return -1;
 	free(f);
 	return 0;
 }
 
-/* Writes dir/name (through a rename: a new inode) and returns its path
-   in a static buffer of four. */
 static const char *put(const struct fixture *f, const char *name,
 		       const char *text)
 {
-	static char paths[4][256];
-	static unsigned int next;
-	char tmp[300];
-	char *path = paths[next++ % 4];
-	FILE *file;
-
-	snprintf(path, 256, "%s/%s", f->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	file = fopen(tmp, "w");
-	assert_non_null(file);
-	fputs(text, file);
-	assert_int_equal(fclose(file), 0);
-	assert_int_equal(rename(tmp, path), 0);
-	return path;
-}
-
-static struct mp_policy *load_ok(const char *path)
-{
-	struct mp_policy *policy;
-	struct mp_error error;
-
-	if (mp_policy_load_file(NULL, path, &policy, &error) < 0)
-		fail_msg("%s", error.text);
-	return policy;
-}
-
-static void load_fails(const char *path, const char *expected)
-{
-	struct mp_policy *policy = (void *)1;
-	struct mp_error error;
-
-	if (mp_policy_load_file(NULL, path, &policy, &error) == 0)
-		fail_msg("%s loaded, expected: %s", path, expected);
-	assert_null(policy);
-	if (strcmp(error.text, expected) != 0)
-		fail_msg("\n   got \"%s\"\nwanted \"%s\"", error.text, expected);
+	return policy_test_put(f->dir, name, text);
 }
 
 /* A limit as the file spells it: "100/1h 1000/1d", or "unlimited". */
@@ -417,7 +375,7 @@ static void test_rate_map_lookup(void **state)
 		"  rate_client_ip = 1000/1d\n"
 		"  rate_login_recipients = 1000/1h\n"
 		"  rate_map = rates\n}\n"));
-	policy = load_ok(conf);
+	policy = policy_test_load_path(conf);
 	l = mp_policy_listener_find(policy, NULL, 587);
 	/* the relative path starts at the policy file's directory */
 	assert_string_equal(l->rate_map, map_path);
@@ -457,7 +415,7 @@ static void test_rate_map_shared(void **state)
 		   "listener b {\n  rate_map = rates\n}\n"
 		   "listener c {\n  rate_login = 1/1m\n}\n"
 		   "listener d {\n  rate_map = ./rates\n}\n");
-	policy = load_ok(conf);
+	policy = policy_test_load_path(conf);
 	a = mp_policy_listener_find(policy, "a", 0);
 	b = mp_policy_listener_find(policy, "b", 0);
 	c = mp_policy_listener_find(policy, "c", 0);
@@ -505,14 +463,14 @@ static void test_rate_map_checks(void **state)
 	put(f, "rates", "@example.com rate_client_ip_recipients=100/1h\n");
 	conf = put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 		   "  rate_client_ipv6_prefix = 48\n  over_limit = hold\n}\n");
-	policy = load_ok(conf);
+	policy = policy_test_load_path(conf);
 	assert_true(mp_listener_has_limits(policy,
 			mp_policy_listener_find(policy, "a", 0)));
 	mp_policy_unref(&policy);
 
 	/* a map that only lifts limits sets none */
 	put(f, "rates", "relay rate_login=unlimited rate_client_ip=unlimited\n");
-	policy = load_ok(put(f, "b.conf", "listener a {\n  rate_map = rates\n"
+	policy = policy_test_load_path(put(f, "b.conf", "listener a {\n  rate_map = rates\n"
 			     "}\n"));
 	assert_false(mp_listener_has_limits(policy,
 			mp_policy_listener_find(policy, "a", 0)));
@@ -522,17 +480,17 @@ static void test_rate_map_checks(void **state)
 	snprintf(expected, sizeof(expected), "%s:3:3: rate_client_ipv6_prefix "
 		 "is only used with rate_client_ip or rate_client_ip_recipients",
 		 conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 	conf = put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 		   "  over_limit = reject\n}\n");
 	snprintf(expected, sizeof(expected), "%s:3:3: over_limit is only used "
 		 "with rate limits (a rate_* key, or a rate_map that sets one)",
 		 conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 
 	/* an empty map is valid: no exceptions yet */
 	put(f, "rates", "# none yet\n");
-	policy = load_ok(put(f, "a.conf", "listener a {\n  rate_map = rates\n"
+	policy = policy_test_load_path(put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 			     "  rate_login = 5/1m\n}\n"));
 	mp_policy_unref(&policy);
 
@@ -540,7 +498,7 @@ static void test_rate_map_checks(void **state)
 	conf = put(f, "a.conf", "listener a {\n  rate_map = missing\n}\n");
 	snprintf(expected, sizeof(expected), "%s/missing: cannot open: No "
 		 "such file or directory (named at %s:2)", f->dir, conf);
-	load_fails(conf, expected);
+	policy_test_load_path_fails(conf, expected);
 }
 
 /* ---- rate_map: errors, with the map's place and the policy's ---- */
@@ -631,7 +589,7 @@ static void test_rate_map_errors(void **state)
 		put(f, "rates", cases[i].map);
 		snprintf(expected, sizeof(expected), "%s/rates:%s (named at "
 			 "%s:3)", f->dir, cases[i].error, conf_path);
-		load_fails(conf_path, expected);
+		policy_test_load_path_fails(conf_path, expected);
 	}
 }
 
@@ -648,7 +606,7 @@ static void test_rate_map_syntax(void **state)
 	put(f, "rates", "# head\r\n\r\n\talice\trate_login=1/1m\t2/1h  "
 	    "rate_sender_recipients=9/1d # tail\r\n"
 	    "@example.com rate_domain=5/1m 50/1h 500/1d 5000/1w");
-	policy = load_ok(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
+	policy = policy_test_load_path(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
 			     "}\n"));
 	l = mp_policy_listener_find(policy, "s", 0);
 	assert_int_equal(mp_listener_limits(policy, l, "alice", &limits), 3);
@@ -683,7 +641,7 @@ static void test_rate_map_large(void **state)
 					"@d%u.example rate_domain=%u/1d\n",
 					i, i, i + 1, i, i + 7);
 	put(f, "rates", text);
-	policy = load_ok(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
+	policy = policy_test_load_path(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
 			     "}\n"));
 	l = mp_policy_listener_find(policy, "s", 0);
 	for (i = 0; i < 20000; i += 997) {
