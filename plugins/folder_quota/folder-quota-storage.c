@@ -44,7 +44,8 @@ struct fq_mailbox {
 struct fq_transaction {
 	union mailbox_transaction_module_context module_ctx;
 	/* what this transaction moved in so far (Dovecot 2.3 MOVE checks) */
-	uint64_t moved_bytes, moved_count;
+	/* copied or moved in by this transaction, not yet in the index */
+	uint64_t added_bytes, added_count;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(fq_storage_module,
@@ -326,12 +327,18 @@ const char *fq_over_text(struct fq_root *froot, uint64_t bytes, uint64_t count)
 		(bytes + 1023) / 1024, (froot->storage_limit + 1023) / 1024);
 }
 
-/* For each folder root of the destination that does not also govern the
-   source, check that the moved mail fits (making room when the root says
-   expunge_oldest; what was freed is handed to the quota plugin's check of
-   the same save, see fq_test_alloc()).  Returns 0 when it may go on, -1
-   with the storage error set. */
-static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
+/* For each folder root of the destination (for a move: that does not
+   also govern the source), check that the copied or moved mail fits,
+   counting what this transaction already added (making room when the
+   root says expunge_oldest; what was freed is handed to the quota
+   plugin's check of the same save, see fq_test_alloc()).  Done before
+   the copy, because the quota plugin checks a copy only after the
+   storage made it: a caller that goes on after a failed copy and
+   commits (doveadm import) would otherwise keep that mail over the
+   limit, and trip the commit's count of saved mail.  Returns 0 when it
+   may go on, -1 with the storage error set. */
+static int fq_copy_check(struct mail_save_context *ctx, struct mail *mail,
+			 bool moving)
 {
 	struct mailbox *box = ctx->transaction->box;
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(ctx->transaction);
@@ -350,15 +357,15 @@ static int fq_move_check(struct mail_save_context *ctx, struct mail *mail)
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		if (fq_mailbox_is_governed_by(mail->box, roots[i]))
+		if (moving && fq_mailbox_is_governed_by(mail->box, roots[i]))
 			continue;
 		if (fq_root_get_usage(roots[i], &bytes, &count, &error) < 0) {
 			e_error(roots[i]->fuser->event,
 				"%s - moving mail anyway", error);
 			continue;
 		}
-		bytes += ft->moved_bytes;
-		count += ft->moved_count;
+		bytes += ft->added_bytes;
+		count += ft->added_count;
 		needed_bytes = roots[i]->storage_limit == 0 ||
 			bytes + size <= roots[i]->storage_limit ? 0 :
 			bytes + size - roots[i]->storage_limit;
@@ -395,12 +402,15 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 	uoff_t size;
 	bool moving = ctx->moving;
 
-	if (moving && fq_mailbox_user(box) != NULL) {
+	/* Deliveries keep the quota plugin's own check, which falls back to
+	   INBOX and never refuses INBOX (fq_test_alloc()). */
+	if (fq_mailbox_user(box) != NULL &&
+	    (moving || !fbox->fuser->delivery)) {
 		int ret;
 
 		fq_note_freed(fbox->fuser, NULL, 0, 0);
 		T_BEGIN {
-			ret = fq_move_check(ctx, mail);
+			ret = fq_copy_check(ctx, mail, moving);
 		} T_END;
 		if (ret < 0) {
 			mailbox_save_cancel(&ctx);
@@ -409,9 +419,9 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 	}
 	if (fbox->module_ctx.super.copy(ctx, mail) < 0)
 		return -1;
-	if (moving && mail_get_virtual_size(mail, &size) == 0) {
-		ft->moved_bytes += size;
-		ft->moved_count++;
+	if (mail_get_virtual_size(mail, &size) == 0) {
+		ft->added_bytes += size;
+		ft->added_count++;
 	}
 	return 0;
 }
