@@ -186,9 +186,18 @@ static int fq_backend_init(struct quota_root *root, const char *args ATTR_UNUSED
 	root->auto_updating = TRUE;
 #if FQ_DOVECOT24
 	fq_root_set_limits(froot, spec);
-	/* the root's own name, on the settings struct that is its own (the
-	   filter may be shared by all the user's folder roots) */
-	((struct quota_root_settings *)root->set)->quota_name = froot->name;
+	/* What the quota plugin reads only from the settings struct the root
+	   got when it was made, which is the root's own (the filter may be
+	   shared by all the user's folder roots): its name; no grace (LMTP
+	   would let a delivery pass the folder limit by it); kept although
+	   the settings have no limit (ours are not in the settings); enforced
+	   and shown, whatever the admin set for the user's own root. */
+	struct quota_root_settings *set = (struct quota_root_settings *)root->set;
+	set->quota_name = froot->name;
+	set->quota_storage_grace = 0;
+	set->quota_ignore_unlimited = FALSE;
+	set->quota_enforce = TRUE;
+	set->quota_hidden = FALSE;
 	/* quota_warning's execute args can name the folder:
 	   %{event:quota_folder} */
 	event_add_str(root->backend.event, "quota_folder",
@@ -256,9 +265,47 @@ static int fq_backend_update(struct quota_root *root,
 	return 0;
 }
 
+void fq_roots_forget_usage(struct mailbox *box)
+{
+	struct fq_root **roots;
+	unsigned int i, count;
+
+	T_BEGIN {
+		count = fq_mailbox_roots(box, &roots);
+		for (i = 0; i < count; i++)
+			roots[i]->cache_tv.tv_sec = 0;
+	} T_END;
+}
+
+#if FQ_DOVECOT24
+/* Whether the root has quota_warning blocks (PER_ROOT filters). */
+static bool fq_root_has_warnings(struct quota_root *root)
+{
+	return array_is_created(&root->set->quota_warnings) &&
+		!array_is_empty(&root->set->quota_warnings);
+}
+#endif
+
 static bool fq_backend_match_box(struct quota_root *root, struct mailbox *box)
 {
-	return fq_mailbox_is_governed_by(box, (struct fq_root *)root);
+	struct fq_root *froot = (struct fq_root *)root;
+
+#if FQ_DOVECOT24
+	/* Dovecot 2.4 looks the settings of every root a mailbox is in up
+	   again when a transaction begins and when it commits, each lookup
+	   costing more than the rest of the check.  For a folder root that
+	   has no quota_warning they are not needed: the begin looks only at
+	   quota_ignore (always "no" here) and at warnings below a limit, the
+	   commit at quota_ignore, then calls update() (which only forgets the
+	   cached usage: fq_transaction_commit() does that for the roots of
+	   the mailbox) and runs the root's warnings (none).  So while the
+	   quota plugin begins or commits a transaction the root is not
+	   shown to it; every check of a save (quota_test_alloc(), the
+	   limits) and every report still sees it. */
+	if (froot->fuser->quota_tx_calls > 0 && !fq_root_has_warnings(root))
+		return FALSE;
+#endif
+	return fq_mailbox_is_governed_by(box, froot);
 }
 
 struct quota_backend fq_backend = {

@@ -124,6 +124,9 @@ struct fq_user {
 	   only when none is (the quota plugin sizes per-transaction state by
 	   the roots that exist when a transaction begins) */
 	unsigned int open_transactions;
+	/* 2.4: > 0 while the quota plugin begins or commits a transaction
+	   of the user (see fq_backend_match_box()) */
+	unsigned int quota_tx_calls;
 	/* usage read this ioloop run, by vname (folder-quota-storage.c) */
 	HASH_TABLE(char *, struct fq_usage *) usage_cache;
 	pool_t usage_pool;
@@ -180,6 +183,9 @@ void fq_roots_safe_point(struct fq_user *fuser, bool reload);
 int fq_root_get_usage(struct fq_root *froot, uint64_t *bytes_r,
 		      uint64_t *count_r, const char **error_r);
 void fq_root_set_limits(struct fq_root *froot, const struct fq_root_spec *spec);
+/* Forgets the cached usage of the roots that govern box (what the quota
+   plugin's update() of a root does after a transaction in it). */
+void fq_roots_forget_usage(struct mailbox *box);
 /* Usage of a single mailbox (virtual size and messages), from the index. */
 int fq_mailbox_get_usage(struct fq_user *fuser, const char *vname,
 			 uint64_t *bytes_r, uint64_t *count_r,

@@ -174,20 +174,21 @@ static bool fq_override_prime_24(struct fq_user *fuser)
 	return TRUE;
 }
 
-/* What every folder root's settings say, whichever filter it has: our
-   driver, and nothing the admin set for the user's own root or in a
-   mailbox block: no grace (LMTP would let a delivery pass the folder limit
-   by it), no quota_ignore, enforced, shown. */
+/* What every folder root's settings say, whichever filter it has, among
+   the settings the quota plugin looks up again at every check: our driver
+   (the filter must exist), the limits 0 (so that root->bytes_limit and
+   root->count_limit, ours, apply) and nothing the admin set for the
+   user's own root or in a mailbox block (quota_ignore, percentages,
+   quota_storage_extra).  Each override costs every settings lookup of the
+   user a filter match, so the settings the quota plugin reads only from
+   the struct it got when the root was made are set there instead
+   (fq_backend_init()). */
 static const char *const fq_fixed_settings[] = {
 	"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
-	"quota_storage_grace", "0",
 	"quota_storage_extra", "0",
 	"quota_storage_percentage", "100",
 	"quota_message_percentage", "100",
 	"quota_ignore", "no",
-	"quota_ignore_unlimited", "no",
-	"quota_enforce", "yes",
-	"quota_hidden", "no",
 	NULL
 };
 
@@ -204,7 +205,6 @@ static bool fq_filter_mode_24(struct fq_user *fuser)
 		return FALSE;
 	}
 	const char *const shared[] = {
-		"quota_name", "Folder",
 		"quota_storage_size", "0",
 		"quota_message_count", "0",
 		NULL
@@ -240,14 +240,13 @@ static const char *fq_override_24(struct fq_user *fuser,
 		return FQ_SHARED_FILTER;
 	filter = fq_filter_name(fuser, spec->vname, &new_filter);
 	const char *const own[] = {
-		"quota_name", fq_root_name(spec->vname),
 		"quota_storage_size", dec2str(spec->storage),
 		"quota_message_count", dec2str(spec->messages),
 		NULL
 	};
 	if (new_filter)
 		fq_override_write_24(fuser, filter, fq_fixed_settings);
-	/* the name again is harmless; the limits may be new */
+	/* the limits may be new */
 	fq_override_write_24(fuser, filter, own);
 	return filter;
 }

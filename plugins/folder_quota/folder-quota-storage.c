@@ -277,7 +277,9 @@ fq_transaction_begin(struct mailbox *box, enum mailbox_transaction_flags flags,
 		fq_mailbox_ensure_roots(box, fbox);
 	fuser->open_transactions++;
 
+	fuser->quota_tx_calls++;
 	t = fbox->module_ctx.super.transaction_begin(box, flags, reason);
+	fuser->quota_tx_calls--;
 	ft = i_new(struct fq_transaction, 1);
 	MODULE_CONTEXT_SET(t, fq_storage_module, ft);
 	return t;
@@ -292,8 +294,12 @@ fq_transaction_commit(struct mailbox_transaction_context *t,
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(t);
 	int ret;
 
+	fbox->fuser->quota_tx_calls++;
 	ret = fbox->module_ctx.super.transaction_commit(t, changes_r);
+	fbox->fuser->quota_tx_calls--;
 	fq_usage_cache_forget(fbox->fuser, box->vname);
+	if (fq_mailbox_user(box) != NULL)
+		fq_roots_forget_usage(box);
 	i_free(ft);
 	fq_note_freed(fbox->fuser, NULL, 0, 0);
 	i_assert(fbox->fuser->open_transactions > 0);
