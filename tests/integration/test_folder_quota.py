@@ -6,6 +6,7 @@ Sizes: every message is built to an exact size with CRLF line ends, which is
 the size Dovecot counts (quota_vsizes); a limit of 10K is 10240 bytes.
 """
 
+import re
 import threading
 
 import pytest
@@ -135,6 +136,86 @@ def test_getquotaroot_lists_the_user_root_and_the_folder_root(policy):
     assert roots == [USER_ROOT]
     getquota_missing(c, "Folder Plain")
     c.logout()
+
+# GETQUOTAROOT as a client may send it, well formed or not.  On Dovecot 2.4
+# folder_quota answers GETQUOTAROOT itself (imap_quota looks a root's
+# settings up again per resource); the answers must be stock's, byte for byte.
+GETQUOTAROOT_FORMS = [
+    b"GETQUOTAROOT INBOX",
+    b"GETQUOTAROOT inbox",
+    b"GETQUOTAROOT Plain",
+    b"GETQUOTAROOT {5+}\r\nPlain",
+    b'GETQUOTAROOT "No such folder"',
+    b'GETQUOTAROOT ""',
+    b"GETQUOTAROOT",
+    b"GETQUOTAROOT (INBOX)",
+    b"GETQUOTAROOT INBOX extra",
+    b'GETQUOTAROOT "unterminated',
+]
+
+
+def _transcript(stack, who):
+    """The replies to GETQUOTAROOT_FORMS, with the timings Dovecot adds to a
+    tagged reply ("(0.001 + 0.000 secs)") taken out."""
+    raw = RawImap(stack, who)
+    try:
+        out = []
+        for form in GETQUOTAROOT_FORMS:
+            status, txt, untagged = raw.command(form)
+            out.append((status, re.sub(r" \([0-9.]+( \+ [0-9.]+)* secs\)", "", txt),
+                        untagged))
+        return out
+    finally:
+        raw.close()
+
+
+def test_getquotaroot_answers_as_stock_where_no_folder_root_is_concerned(policy):
+    c = imap(policy, "alice")
+    create(c, "Plain")
+    append_ok(c, "Plain", message(5000, "b"))
+    c.logout()
+    c = imap(policy, "carol")
+    append_ok(c, "INBOX", message(3000, "c"))
+    c.logout()
+    with_plugin = {who: _transcript(policy, who) for who in ("alice", "carol")}
+    policy.configure(plugins=[])
+    stock = {who: _transcript(policy, who) for who in ("alice", "carol")}
+    for who in ("alice", "carol"):
+        for form, ours, theirs in zip(GETQUOTAROOT_FORMS, with_plugin[who], stock[who]):
+            assert ours == theirs, "%s: %r" % (who, form)
+    # the transcripts are not all alike: the forms reach different answers
+    statuses = [status for status, _, _ in stock["alice"]]
+    assert "OK" in statuses and "BAD" in statuses, statuses
+
+
+def test_getquotaroot_reports_a_folder_root_as_getquota_does(policy):
+    """GETQUOTA still goes through imap_quota and the root's settings: each
+    folder root's QUOTA line in GETQUOTAROOT must be the same bytes, at 0,
+    under and at the limit, with one resource or two."""
+    c = imap(policy, "alice")
+    create(c, "Box", "Counted", "Both")
+    raw = RawImap(policy, "alice")
+    try:
+        for step in range(3):
+            for box, root in (("Box", "Folder Box"), ("Counted", "Folder Counted"),
+                              ("Both", "Folder Both")):
+                status, _, untagged = raw.command(b"GETQUOTAROOT " + box.encode())
+                assert status == "OK"
+                assert untagged[0] == b'* QUOTAROOT %s "User quota" "%s"\r\n' % (
+                    box.encode(), root.encode())
+                lines = [u for u in untagged if u.startswith(b'* QUOTA "%s"' % root.encode())]
+                status, _, alone = raw.command(b'GETQUOTA "%s"' % root.encode())
+                assert status == "OK" and len(lines) == 1 and alone == lines, (box, step)
+            if step < 2:
+                for box in ("Box", "Counted", "Both"):
+                    append_ok(c, box, message(3 * K, "s%d" % step))
+        # at the end: Counted holds 2 of 3, Both 6K of 8K, Box 6K of 10K
+        _, _, untagged = raw.command(b"GETQUOTAROOT Both")
+        assert untagged[-1] == b'* QUOTA "Folder Both" (STORAGE 6 8 MESSAGE 2 2)\r\n'
+    finally:
+        raw.close()
+    c.logout()
+
 
 
 def test_capabilities_advertise_rfc_9208_resources(policy):
