@@ -116,6 +116,10 @@ struct fq_user {
 	   roots of their own, by folder (see folder-quota-roots.c) */
 	enum fq_filter_mode filter_mode;
 	ARRAY(char *) filter_folders;
+	/* 2.4: the governed mailboxes whose quota settings have been made
+	   what their roots need (fq_roots_box_settings()) */
+	ARRAY(char *) settings_checked;
+	unsigned int settings_checked_generation;
 	/* the root being made, for fq_backend_init(), and what it made */
 	const struct fq_root_spec *creating;
 	struct fq_root *created;
@@ -173,6 +177,10 @@ struct fq_root *fq_roots_find(struct fq_user *fuser, const char *vname);
    when they are added), or removing the roots of vname and its subtree. */
 void fq_roots_queue_add(struct fq_user *fuser, const char *vname);
 void fq_roots_queue_remove(struct fq_user *fuser, const char *vname);
+/* Dovecot 2.4: makes the quota settings of the roots governing box, as a
+   lookup for box sees them (the admin's mailbox blocks), what the roots
+   need, once per mailbox and session; before a transaction in box. */
+void fq_roots_box_settings(struct fq_user *fuser, struct mailbox *box);
 /* A point where no quota code is on the stack and, unless
    open_transactions > 0, roots may change: applies what is queued and
    re-reads the policy when the file changed (if reload). */

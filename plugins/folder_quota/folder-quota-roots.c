@@ -27,6 +27,8 @@
 #if FQ_DOVECOT24
 #  include "settings.h"
 #  include "mailbox-list-private.h"
+#  include "mail-storage-settings.h"
+#  include "wildcard-match.h"
 #endif
 
 #define FQ_MATCH_STACK 8
@@ -37,6 +39,7 @@ void fq_roots_user_init(struct fq_user *fuser)
 	fuser->pending_pool = pool_alloconly_create("folder_quota pending", 512);
 	i_array_init(&fuser->pending, 4);
 	i_array_init(&fuser->filter_folders, 8);
+	i_array_init(&fuser->settings_checked, 8);
 }
 
 void fq_roots_user_deinit(struct fq_user *fuser)
@@ -49,6 +52,9 @@ void fq_roots_user_deinit(struct fq_user *fuser)
 	array_foreach_elem(&fuser->filter_folders, folder)
 		i_free(folder);
 	array_free(&fuser->filter_folders);
+	array_foreach_elem(&fuser->settings_checked, folder)
+		i_free(folder);
+	array_free(&fuser->settings_checked);
 }
 
 struct fq_root *fq_roots_find(struct fq_user *fuser, const char *vname)
@@ -141,11 +147,11 @@ static const char *fq_filter_name(struct fq_user *fuser, const char *vname,
    limits, since a warning's percentage is of the limit in the settings. */
 #define FQ_SHARED_FILTER "folder_quota"
 
-static void fq_override_write_24(struct fq_user *fuser, const char *filter,
-				 const char *const *keyvalues)
+static void fq_override_write_prefix_24(struct fq_user *fuser,
+					const char *prefix,
+					const char *const *keyvalues)
 {
 	struct settings_instance *instance;
-	const char *prefix = t_strdup_printf("quota/%s/", filter);
 	unsigned int i;
 
 	instance = settings_instance_find(fuser->user->event);
@@ -154,6 +160,13 @@ static void fq_override_write_24(struct fq_user *fuser, const char *filter,
 		settings_override(instance, t_strconcat(prefix, keyvalues[i], NULL),
 				  keyvalues[i + 1], SETTINGS_OVERRIDE_TYPE_CODE);
 	}
+}
+
+static void fq_override_write_24(struct fq_user *fuser, const char *filter,
+				 const char *const *keyvalues)
+{
+	fq_override_write_prefix_24(fuser, t_strdup_printf("quota/%s/",
+				    settings_section_escape(filter)), keyvalues);
 }
 
 /* A filter in an override is resolved step by step, each step by a lookup
@@ -176,13 +189,15 @@ static bool fq_override_prime_24(struct fq_user *fuser)
 
 /* What every folder root's settings say, whichever filter it has, among
    the settings the quota plugin looks up again at every check: our driver
-   (the filter must exist), the limits 0 (so that root->bytes_limit and
-   root->count_limit, ours, apply) and nothing the admin set for the
-   user's own root or in a mailbox block (quota_ignore, percentages,
-   quota_storage_extra).  Each override costs every settings lookup of the
+   (the filter must exist), its limits (0 on the shared filter, so that
+   root->bytes_limit and root->count_limit, ours, apply) and nothing the
+   admin set for quota roots in general, for the user's own root or in a
+   mailbox block: no quota_ignore, percentages of 100, no
+   quota_storage_extra.  Each override costs every settings lookup of the
    user a filter match, so the settings the quota plugin reads only from
    the struct it got when the root was made are set there instead
-   (fq_backend_init()). */
+   (fq_backend_init()), and on the shared filter only the settings the
+   configuration gives another value are overridden (fq_neutralize_24()). */
 static const char *const fq_fixed_settings[] = {
 	"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
 	"quota_storage_extra", "0",
@@ -191,6 +206,61 @@ static const char *const fq_fixed_settings[] = {
 	"quota_ignore", "no",
 	NULL
 };
+
+#define FQ_FIXES_MAX (2 * 6 + 1)
+
+/* Fills kv (FQ_FIXES_MAX) with the key-value pairs of the settings of set
+   that are not what a folder root with these limits needs (storage and
+   messages as in its filter: 0 on the shared one), NULL-terminated.
+   Returns how many there are. */
+static unsigned int
+fq_settings_fixes_24(const struct quota_root_settings *set,
+		     uint64_t storage, uint64_t messages, const char **kv)
+{
+	unsigned int n = 0;
+
+	if (set->quota_storage_size != storage) {
+		kv[n++] = "quota_storage_size";
+		kv[n++] = dec2str(storage);
+	}
+	if (set->quota_message_count != messages) {
+		kv[n++] = "quota_message_count";
+		kv[n++] = dec2str(messages);
+	}
+	if (set->quota_storage_extra != 0) {
+		kv[n++] = "quota_storage_extra";
+		kv[n++] = "0";
+	}
+	if (set->quota_storage_percentage != 100) {
+		kv[n++] = "quota_storage_percentage";
+		kv[n++] = "100";
+	}
+	if (set->quota_message_percentage != 100) {
+		kv[n++] = "quota_message_percentage";
+		kv[n++] = "100";
+	}
+	if (set->quota_ignore) {
+		kv[n++] = "quota_ignore";
+		kv[n++] = "no";
+	}
+	kv[n] = NULL;
+	return n / 2;
+}
+
+/* Writes, under prefix, an override for each of those settings.  Returns
+   how many it wrote. */
+static unsigned int
+fq_neutralize_24(struct fq_user *fuser, const char *prefix,
+		 const struct quota_root_settings *set,
+		 uint64_t storage, uint64_t messages)
+{
+	const char *kv[FQ_FIXES_MAX];
+	unsigned int n = fq_settings_fixes_24(set, storage, messages, kv);
+
+	if (n > 0)
+		fq_override_write_prefix_24(fuser, prefix, kv);
+	return n;
+}
 
 /* Decides once per user whether the roots share FQ_SHARED_FILTER. */
 static bool fq_filter_mode_24(struct fq_user *fuser)
@@ -204,13 +274,11 @@ static bool fq_filter_mode_24(struct fq_user *fuser)
 		e_error(fuser->event, "no settings instance: no folder roots");
 		return FALSE;
 	}
-	const char *const shared[] = {
-		"quota_storage_size", "0",
-		"quota_message_count", "0",
+	const char *const driver[] = {
+		"quota_driver", FOLDER_QUOTA_BACKEND_NAME,
 		NULL
 	};
-	fq_override_write_24(fuser, FQ_SHARED_FILTER, fq_fixed_settings);
-	fq_override_write_24(fuser, FQ_SHARED_FILTER, shared);
+	fq_override_write_24(fuser, FQ_SHARED_FILTER, driver);
 	if (!fq_override_prime_24(fuser))
 		return FALSE;
 	if (settings_get_filter(fuser->ns->list->event, "quota", FQ_SHARED_FILTER,
@@ -222,8 +290,120 @@ static bool fq_filter_mode_24(struct fq_user *fuser)
 	fuser->filter_mode = array_is_created(&set->quota_warnings) &&
 		!array_is_empty(&set->quota_warnings) ?
 		FQ_FILTER_PER_ROOT : FQ_FILTER_SHARED;
+	/* what the configuration says for quota roots in general (a mailbox
+	   block is seen when a transaction in that mailbox begins:
+	   fq_roots_box_settings()) */
+	if (fuser->filter_mode == FQ_FILTER_SHARED &&
+	    fq_neutralize_24(fuser, t_strdup_printf("quota/%s/",
+			     FQ_SHARED_FILTER), set, 0, 0) > 0 &&
+	    !fq_override_prime_24(fuser)) {
+		settings_free(set);
+		return FALSE;
+	}
 	settings_free(set);
 	return TRUE;
+}
+
+/* The settings of filter as a quota root governing box sees them; -1 on
+   error (logged). */
+static int fq_box_root_settings_24(struct fq_user *fuser, struct mailbox *box,
+				   const char *filter,
+				   const struct quota_root_settings **set_r)
+{
+	const char *error;
+
+	if (settings_get_filter(box->event, "quota", filter,
+				&quota_root_setting_parser_info, 0,
+				set_r, &error) < 0) {
+		e_error(fuser->event, "%s", error);
+		return -1;
+	}
+	return 0;
+}
+
+/* Primes the overrides written for a mailbox block: their filter
+   (namespace/NS/mailbox/NAME/quota/FILTER/) is resolved one part at a time,
+   each by a lookup of the settings struct that knows that part (see
+   fq_override_prime_24()). */
+static bool fq_box_prime_24(struct fq_user *fuser, struct mailbox *box)
+{
+	const struct mail_user_settings *user_set;
+	const struct mail_namespace_settings *ns_set;
+	const struct quota_settings *quota_set;
+	const char *error;
+
+	if (settings_get(box->event, &mail_user_setting_parser_info, 0,
+			 &user_set, &error) < 0)
+		goto failed;
+	settings_free(user_set);
+	if (settings_get(box->event, &mail_namespace_setting_parser_info, 0,
+			 &ns_set, &error) < 0)
+		goto failed;
+	settings_free(ns_set);
+	if (settings_get(box->event, &quota_setting_parser_info, 0,
+			 &quota_set, &error) < 0)
+		goto failed;
+	settings_free(quota_set);
+	return TRUE;
+failed:
+	e_error(fuser->event, "%s", error);
+	return FALSE;
+}
+
+/* Makes the settings of froot's filter, as a lookup for box sees them,
+   what the root needs.  What can make them differ from the user-level
+   ones is a mailbox block of box's namespace that matches box (an admin's
+   `mailbox Trash { quota_storage_extra = 100M }` meant for the user's
+   root applies to every root): the overrides are written under each such
+   block, where they come before the block's own settings.  Returns FALSE
+   when the settings are still not right. */
+static bool fq_box_neutralize_24(struct fq_user *fuser, struct mailbox *box,
+				 struct fq_root *froot)
+{
+	const char *filter = froot->root.set_filter_name;
+	const struct mail_namespace *ns = box->list->ns;
+	const struct quota_root_settings *set;
+	const char *kv[FQ_FIXES_MAX], *name, *block;
+	uint64_t storage = 0, messages = 0;
+	unsigned int i, count, written = 0;
+
+	if (fuser->filter_mode == FQ_FILTER_PER_ROOT) {
+		storage = froot->storage_limit;
+		messages = froot->message_limit;
+	}
+	if (fq_box_root_settings_24(fuser, box, filter, &set) < 0)
+		return FALSE;
+	count = fq_settings_fixes_24(set, storage, messages, kv);
+	settings_free(set);
+	if (count == 0)
+		return TRUE;
+	if (!array_is_created(&ns->set->parsed_mailboxes))
+		return FALSE;
+
+	/* as lib-storage matches the blocks: the name without the
+	   namespace prefix against each block's name (a wildcard) */
+	name = box->vname;
+	if (ns->prefix_len > 0 && str_begins_with(name, ns->prefix))
+		name += ns->prefix_len;
+	const struct mailbox_settings *const *blocks =
+		array_get(&ns->set->parsed_mailboxes, &count);
+	for (i = 0; i < count; i++) {
+		if (!wildcard_match(name, blocks[i]->name))
+			continue;
+		block = array_idx_elem(&ns->set->mailboxes, i);
+		fq_override_write_prefix_24(fuser, t_strdup_printf(
+			"namespace/%s/mailbox/%s/quota/%s/",
+			settings_section_escape(ns->set->name),
+			settings_section_escape(block),
+			settings_section_escape(filter)), kv);
+		written++;
+	}
+	if (written == 0 || !fq_box_prime_24(fuser, box) ||
+	    fq_box_root_settings_24(fuser, box, filter, &set) < 0)
+		return FALSE;
+	count = fq_settings_fixes_24(set, storage, messages, kv);
+	settings_free(set);
+	return count == 0;
 }
 
 /* The settings filter of the root for spec (writing its overrides when it
@@ -618,4 +798,47 @@ void fq_roots_safe_point(struct fq_user *fuser, bool reload)
 	}
 	array_clear(&fuser->pending);
 	p_clear(fuser->pending_pool);
+}
+
+void fq_roots_box_settings(struct fq_user *fuser, struct mailbox *box)
+{
+#if FQ_DOVECOT24
+	struct fq_root **roots;
+	unsigned int i, count;
+	char *vname;
+
+	if (fuser->filter_mode == FQ_FILTER_UNDECIDED)
+		return;
+	if (fuser->settings_checked_generation != fuser->generation) {
+		/* new rules: a root's limits in its own filter may have
+		   changed, and with them what its mailboxes need */
+		array_foreach_elem(&fuser->settings_checked, vname)
+			i_free(vname);
+		array_clear(&fuser->settings_checked);
+		fuser->settings_checked_generation = fuser->generation;
+	}
+	array_foreach_elem(&fuser->settings_checked, vname) {
+		if (strcmp(vname, box->vname) == 0)
+			return;
+	}
+	T_BEGIN {
+		count = fq_mailbox_roots(box, &roots);
+		for (i = 0; i < count; i++) {
+			if (!fq_box_neutralize_24(fuser, box, roots[i])) {
+				e_error(fuser->event, "The quota settings of "
+					"the configuration for mailbox %s "
+					"change the limit of %s, and "
+					"folder_quota could not undo that",
+					box->vname, roots[i]->name);
+			}
+		}
+		if (count > 0) {
+			vname = i_strdup(box->vname);
+			array_push_back(&fuser->settings_checked, &vname);
+		}
+	} T_END;
+#else
+	(void)fuser;
+	(void)box;
+#endif
 }

@@ -206,3 +206,62 @@ def test_quota_warning_at_80_percent_of_a_folder_root(warnings, stack):
     assert lines == ["80 alice@example.com Notes"], lines
     append_ok(c, "Notes", message(100))
     c.logout()
+
+
+# Dovecot 2.4 settings an admin writes for the user's quota that, unscoped,
+# apply to every quota root, the folder roots too: a global percentage, and
+# mailbox blocks that ignore a folder, give it extra room or a count limit.
+LEAKY_24 = """
+quota_storage_percentage = 50
+quota_message_percentage = 50
+namespace inbox {
+  mailbox Sized {
+    quota_ignore = yes
+  }
+  mailbox Box {
+    quota_storage_extra = 20K
+    quota_message_count = 100
+  }
+}
+"""
+
+LEAKY_POLICY = """
+folder_quota {
+  folder Box {
+    messages = 2
+  }
+  folder Sized {
+    storage = 10K
+  }
+}
+"""
+
+
+def test_the_admins_quota_settings_do_not_change_a_folder_limit(stack):
+    """A folder limit is the policy's, whatever percentage, quota_ignore,
+    extra room or count the admin's configuration gives quota roots for the
+    whole server or for that mailbox (Dovecot 2.4; on 2.3 settings are per
+    root)."""
+    if not is_24(stack):
+        pytest.skip("Dovecot 2.3: quota settings belong to one root")
+    stack.configure(dovecot_extra=LEAKY_24, policy_text=LEAKY_POLICY)
+    c = imap(stack, "alice")
+    create(c, "Box", "Sized")
+    # seen by the user's root: the mailbox block reaches it (the folder
+    # roots would see it as well without folder_quota's overrides)
+    assert getquota(c, USER_ROOT)
+    # Sized: 7K passes a 10K limit (not 5K), 4K more does not (not ignored)
+    append_ok(c, "Sized", message(7 * 1024))
+    append_refused(c, "Sized", message(4 * 1024))
+    # Box: 2 messages (not 1, nor 100)
+    append_ok(c, "Box", message(100))
+    append_ok(c, "Box", message(100))
+    append_refused(c, "Box", message(100))
+    # and the limits as reported, through GETQUOTAROOT and GETQUOTA
+    _, quotas = quotaroot(c, "Box")
+    assert quotas["Folder Box"] == {"MESSAGE": (2, 2)}
+    assert getquota(c, "Folder Box") == {"MESSAGE": (2, 2)}
+    _, quotas = quotaroot(c, "Sized")
+    assert quotas["Folder Sized"] == {"STORAGE": (7, 10)}
+    assert getquota(c, "Folder Sized") == {"STORAGE": (7, 10)}
+    c.logout()
