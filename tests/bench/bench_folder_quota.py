@@ -19,6 +19,10 @@ one after the other:
 
   APPEND        4 KiB messages into a folder whose limit is never reached, in
                 chunks of 10: messages per second of the median chunk.
+                Every APPEND is written to disk (fsync), so on a shared
+                machine the disk's noise reaches this figure; the
+                interleaved way also gives the CPU time each side's imap
+                process spent per message, which it does not reach.
   GETQUOTAROOT  on a folder of 10 and one of 100,000 messages (Maildir files
                 made on disk, indexed once before timing): time per command
                 as a raw socket client sees it (median), so that the client's
@@ -148,6 +152,34 @@ class RawSession:
         self.sock.close()
 
 
+def newest_imap_pid():
+    """The PID of the imap process that started last (the session just
+    logged in: sessions are opened one at a time)."""
+    best = None
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        start = int(stat[stat.rindex(")") + 2:].split()[19])
+        if comm == "imap" and (best is None or start >= best[0]):
+            best = (start, pid)
+    if best is None:
+        raise SystemExit("no imap process found for the session")
+    return best[1]
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far; raises if it is gone."""
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def check(result, what):
     typ, data = result
     if typ != "OK":
@@ -172,7 +204,10 @@ def append_chunk(conn):
 
 def interleaved(stack):
     """Both sides in one Dovecot, commands alternating in chunks."""
-    conns = {side: session(stack, who) for side, who in SIDES}
+    conns, pids = {}, {}
+    for side, who in SIDES:
+        conns[side] = session(stack, who)
+        pids[side] = newest_imap_pid()
     out = {}
     # APPEND: chunks of CHUNK messages, sides alternating; msg/s from the
     # median chunk (a burst of the machine's other work hits a few chunks)
@@ -180,11 +215,15 @@ def interleaved(stack):
     for side, _ in SIDES:
         check(conns[side].create("Bench"), "CREATE")
         append_chunk(conns[side])
+    cpu0 = {side: cpu_seconds(pids[side]) for side, _ in SIDES}
     for chunk in range(APPENDS // CHUNK):
         order = SIDES if chunk % 2 == 0 else SIDES[::-1]
         for side, _ in order:
             spent[side].append(append_chunk(conns[side]))
     out["append"] = {side: CHUNK / statistics.median(spent[side]) for side, _ in SIDES}
+    # the session's own CPU per APPEND, which the disk's noise does not reach
+    out["append cpu"] = {side: (cpu_seconds(pids[side]) - cpu0[side]) /
+                         (APPENDS // CHUNK * CHUNK) for side, _ in SIDES}
     for side, _ in SIDES:
         check(conns[side].delete("Bench"), "DELETE")
 
@@ -255,20 +294,21 @@ def table(title, res, rows):
     print()
     print(title)
     print("  %-44s %10s %13s %8s  %s" % ("", "stock", "folder_quota", "ratio", "target"))
-    for key, label, unit, higher in rows:
+    for key, label, unit, target in rows:
         if key not in res:
             continue
         s, p = res[key]["stock"], res[key]["folder_quota"]
         scale = 1000.0 if unit == "ms" else 1.0
         print("  %-44s %10.3f %13.3f %7.3fx  %s" % (
-            "%s (%s)" % (label, unit), s * scale, p * scale, p / s,
-            ">= 0.95x" if higher else "<= 1.1x"))
+            "%s (%s)" % (label, unit), s * scale, p * scale, p / s, target))
 
 
-ROWS = (("append", "APPEND 4 KiB", "msg/s", True),
-        ("Small", "GETQUOTAROOT, %d messages" % SMALL, "ms", False),
-        ("Big", "GETQUOTAROOT, %d messages" % BIG, "ms", False),
-        ("Big, new mail", "GETQUOTAROOT, %d, after each new mail" % BIG, "ms", False))
+# (key, label, unit, target); 1.05x the CPU per message is 0.95x throughput
+ROWS = (("append", "APPEND 4 KiB", "msg/s", ">= 0.95x"),
+        ("append cpu", "APPEND 4 KiB, imap CPU per message", "ms", "<= 1.05x"),
+        ("Small", "GETQUOTAROOT, %d messages" % SMALL, "ms", "<= 1.1x"),
+        ("Big", "GETQUOTAROOT, %d messages" % BIG, "ms", "<= 1.1x"),
+        ("Big, new mail", "GETQUOTAROOT, %d, after each new mail" % BIG, "ms", "<= 1.1x"))
 
 
 def main():
@@ -297,7 +337,7 @@ def main():
               res, ROWS)
         print()
         print("restart (Dovecot without and with folder_quota, in turns; %d rounds each):" % ROUNDS)
-        table("restart (median of the rounds)", restarted(stack), ROWS[:3])
+        table("restart (median of the rounds)", restarted(stack), ROWS[:1] + ROWS[2:4])
     finally:
         stack.stop()
 
