@@ -37,7 +37,9 @@ This is a benchmark: it prints figures, it asserts none.
 
 Environment: STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE as for
 the harness; BENCH_APPENDS (default 400), BENCH_ROUNDS (default 3),
-BENCH_BIG (default 100000).  Run as root: `make bench-folder-quota`.
+BENCH_BIG (default 100000), BENCH_PIN (default 1: the bench and the imap
+processes it talks to share one CPU, see pin()).  Run as root:
+`make bench-folder-quota`.
 """
 
 import os
@@ -56,6 +58,8 @@ APPENDS = int(os.environ.get("BENCH_APPENDS", "400"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BIG = int(os.environ.get("BENCH_BIG", "100000"))
 SMALL = 10
+PIN = os.environ.get("BENCH_PIN", "1") != "0"
+PIN_CPU = min(os.sched_getaffinity(0))
 CHUNK = 10
 
 # Folder rules for alice only: carol is the stock side of the interleaved way.
@@ -173,6 +177,18 @@ def newest_imap_pid():
     return best[1]
 
 
+def pin(pid):
+    """Keeps process pid (the bench itself: 0) on the bench's CPU, unless
+    BENCH_PIN=0.  A client and its imap process on different CPUs of this
+    2-vCPU VM pay a cross-CPU wake-up per command that doubles a
+    GETQUOTAROOT, and whether they do changes during a run: without pinning
+    the times per session are bimodal (about 80 and 160 us for one command),
+    and a median of either side can land on either mode.  Returns pid."""
+    if PIN:
+        os.sched_setaffinity(int(pid), {PIN_CPU})
+    return pid
+
+
 def cpu_seconds(pid):
     """User + system CPU time of a process so far; raises if it is gone."""
     with open("/proc/%s/stat" % pid) as f:
@@ -207,7 +223,7 @@ def interleaved(stack):
     conns, pids = {}, {}
     for side, who in SIDES:
         conns[side] = session(stack, who)
-        pids[side] = newest_imap_pid()
+        pids[side] = pin(newest_imap_pid())
     out = {}
     # APPEND: chunks of CHUNK messages, sides alternating; msg/s from the
     # median chunk (a burst of the machine's other work hits a few chunks)
@@ -229,7 +245,10 @@ def interleaved(stack):
 
     for conn in conns.values():
         conn.logout()
-    raws = {side: RawSession(stack, who) for side, who in SIDES}
+    raws = {}
+    for side, who in SIDES:
+        raws[side] = RawSession(stack, who)
+        pin(newest_imap_pid())
     for box, n in (("Small", 1000), ("Big", 1000)):
         times = {side: [] for side, _ in SIDES}
         cmd = b"GETQUOTAROOT " + box.encode()
@@ -270,6 +289,7 @@ def restarted(stack):
             stack.start(["dovecot"], plugins=["folder_quota"] if side != "stock" else [],
                         policy_text=POLICY)
             conn = session(stack, "alice")
+            pin(newest_imap_pid())
             check(conn.create("Bench"), "CREATE")
             append_chunk(conn)
             chunks = [append_chunk(conn) for _ in range(APPENDS // CHUNK)]
@@ -277,6 +297,7 @@ def restarted(stack):
             check(conn.delete("Bench"), "DELETE")
             conn.logout()
             raw = RawSession(stack, "alice")
+            pin(newest_imap_pid())
             for box, n in (("Small", 500), ("Big", 500)):
                 cmd = b"GETQUOTAROOT " + box.encode()
                 for _ in range(20):
@@ -315,6 +336,7 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit("run as root (the servers run as in the test suite)")
     stack = Stack()
+    pin(0)
     print("bench_folder_quota on %s: Dovecot %s" % (
         stack.name, stack.cmd(["dovecot", "--version"], check=False).stdout.strip()))
     stack.start(["dovecot"], plugins=["folder_quota"], policy_text=POLICY)
