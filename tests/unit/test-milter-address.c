@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "mailpolicy/policy.h"
+#include "policy-test.h"
 #include "../../milter/address.h"
 #include "../../milter/decision.h"
 
@@ -195,43 +195,19 @@ static const char policy_text[] =
 
 static struct mp_policy *policy;
 
-static int write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f == NULL)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
 /* The policy and its sender_map in a directory of their own. */
 static int setup(void **state)
 {
-	char dir[] = "/tmp/test-milter-address.XXXXXX", path[4096];
-	struct mp_error error;
-	int ret = 0;
+	char dir[64];
 
 	(void)state;
-	if (mkdtemp(dir) == NULL)
+	if (policy_test_mkdtemp(dir, "test-milter-address") < 0)
 		return -1;
-	if (write_file(dir, "file.map", "alice@example.com alice@example.com "
-		       "sales@example.com @example.net\n") < 0 ||
-	    write_file(dir, "t.conf", policy_text) < 0)
-		ret = -1;
-	snprintf(path, sizeof(path), "%s/t.conf", dir);
-	if (ret == 0 && mp_policy_load_file(NULL, path, &policy, &error) < 0) {
-		fprintf(stderr, "%s\n", error.text);
-		ret = -1;
-	}
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/file.map", dir);
-	unlink(path);
-	rmdir(dir);
-	return ret;
+	policy_test_put(dir, "file.map", "alice@example.com alice@example.com "
+			"sales@example.com @example.net\n");
+	policy = policy_test_load_path(policy_test_put(dir, "t.conf",
+						       policy_text));
+	return policy_test_rmtree(dir);
 }
 
 static int teardown(void **state)

@@ -34,6 +34,7 @@
 #include <hiredis/hiredis.h>
 
 #include "mailpolicy/rate.h"
+#include "policy-test.h"
 
 #define SEC 1000ULL
 #define H (3600ULL * SEC)
@@ -181,8 +182,7 @@ static void raw_command(const char *cmd)
 static int group_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mp-test-redis.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (policy_test_mkdtemp(tmpdir, "mp-test-redis") < 0)
 		return -1;
 	snprintf(unix_path, sizeof(unix_path), "%s/redis.sock", tmpdir);
 	tcp_port = free_port();
@@ -199,13 +199,10 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	redis_stop(&redis_pid);
 	redis_stop(&redis_auth_pid);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return policy_test_rmtree(tmpdir);
 }
 
 static int test_setup(void **state)
