@@ -170,6 +170,34 @@ const char *policy_test_put(const char *dir, const char *name,
 	return path;
 }
 
+int policy_test_dir_setup(void **state)
+{
+	struct policy_test_dir *d = calloc(1, sizeof(*d));
+
+	if (d == NULL || policy_test_mkdtemp(d->dir, "mp-unit") < 0) {
+		free(d);
+		return -1;
+	}
+	*state = d;
+	return 0;
+}
+
+int policy_test_dir_teardown(void **state)
+{
+	struct policy_test_dir *d = *state;
+
+	if (policy_test_rmtree(d->dir) < 0)
+		return -1;
+	free(d);
+	return 0;
+}
+
+const char *policy_test_dir_put(const struct policy_test_dir *d,
+				const char *name, const char *text)
+{
+	return policy_test_put(d->dir, name, text);
+}
+
 struct mp_policy *policy_test_load_path(const char *path)
 {
 	struct mp_policy *policy;

@@ -35,6 +35,17 @@ int policy_test_rmtree(const char *dir);
    of four rotating static buffers. */
 const char *policy_test_put(const char *dir, const char *name,
 			    const char *text);
+/* The fixture of a test that works on files: *state is a fresh
+   directory (policy_test_dir_setup(), as a cmocka setup), removed with
+   all in it by policy_test_dir_teardown(). */
+struct policy_test_dir {
+	char dir[64];
+};
+int policy_test_dir_setup(void **state);
+int policy_test_dir_teardown(void **state);
+/* policy_test_put() into the fixture's directory. */
+const char *policy_test_dir_put(const struct policy_test_dir *d,
+				const char *name, const char *text);
 /* Loads path; fails the test with the error if it does not load. */
 struct mp_policy *policy_test_load_path(const char *path);
 /* Fails the test unless loading path fails with exactly expected. */

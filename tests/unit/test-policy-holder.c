@@ -97,19 +97,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Replaces path's content by rename: a new inode, so the change is seen
-   whatever the file system's timestamp granularity. */
-static void replace_file(const char *path, const char *text)
+/* Replaces the policy file's content (policy_test_put(): by rename, so
+   the change is seen whatever the file system's timestamp granularity). */
+static void replace_file(const struct fixture *f, const char *text)
 {
-	char tmp[200];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(rename(tmp, path), 0);
+	(void)policy_test_put(f->dir, "mailpolicy.conf", text);
 }
 
 static enum mp_dele_action dele_of(const struct mp_policy *policy)
@@ -154,7 +146,7 @@ static void test_reload_on_change(void **state)
 	struct mp_policy *first, *second, *p;
 	struct mp_error error;
 
-	replace_file(f->path, GOOD_A);
+	replace_file(f, GOOD_A);
 	assert_int_equal(mp_policy_holder_new(&f->ce.env, f->path,
 					      MP_HOLDER_NONE_ON_ERROR, &holder,
 					      &error), 0);
@@ -168,7 +160,7 @@ static void test_reload_on_change(void **state)
 	assert_ptr_equal(p, first);
 	mp_policy_unref(&p);
 
-	replace_file(f->path, GOOD_B);
+	replace_file(f, GOOD_B);
 	second = get_expect(holder, MP_HOLDER_LOADED, &error);
 	assert_ptr_not_equal(second, first);
 	assert_int_equal(dele_of(second), MP_DELE_EXPUNGE);
@@ -198,7 +190,7 @@ static void test_failure_once_per_state(void **state)
 	struct stat st;
 	int i;
 
-	replace_file(f->path, BROKEN);
+	replace_file(f, BROKEN);
 	assert_int_equal(mp_policy_holder_new(&f->ce.env, f->path,
 					      MP_HOLDER_NONE_ON_ERROR, &holder,
 					      &error), 0);
@@ -218,7 +210,7 @@ static void test_failure_once_per_state(void **state)
 	assert_int_equal(f->ce.allocs, allocs);		/* nothing read */
 
 	/* a new state that is broken too: reported again, as new */
-	replace_file(f->path, "#\n" BROKEN);
+	replace_file(f, "#\n" BROKEN);
 	p = get_expect(holder, MP_HOLDER_FAILED, &error);
 	assert_null(p);
 	assert_non_null(strstr(error.text, ":3:13: "));
@@ -231,7 +223,7 @@ static void test_failure_once_per_state(void **state)
 	get_expect(holder, MP_HOLDER_FAILED, &error);
 
 	/* fixed */
-	replace_file(f->path, GOOD_A);
+	replace_file(f, GOOD_A);
 	p = get_expect(holder, MP_HOLDER_LOADED, &error);
 	assert_int_equal(dele_of(p), MP_DELE_HIDE);
 	mp_policy_unref(&p);
@@ -249,7 +241,7 @@ static void test_modes(void **state)
 	struct mp_policy *p;
 	struct mp_error error;
 
-	replace_file(f->path, GOOD_A);
+	replace_file(f, GOOD_A);
 	assert_int_equal(mp_policy_holder_new(NULL, f->path,
 					      MP_HOLDER_KEEP_LAST_GOOD, &keep,
 					      &error), 0);
@@ -261,7 +253,7 @@ static void test_modes(void **state)
 	p = get_expect(none, MP_HOLDER_LOADED, &error);
 	mp_policy_unref(&p);
 
-	replace_file(f->path, BROKEN);
+	replace_file(f, BROKEN);
 	p = get_expect(keep, MP_HOLDER_FAILED, &error);
 	assert_int_equal(dele_of(p), MP_DELE_HIDE);
 	mp_policy_unref(&p);
@@ -283,7 +275,7 @@ static void test_modes(void **state)
 	p = get_expect(none, MP_HOLDER_FAILED_KNOWN, &error);
 	assert_null(p);
 
-	replace_file(f->path, GOOD_B);
+	replace_file(f, GOOD_B);
 	p = get_expect(none, MP_HOLDER_LOADED, &error);
 	assert_int_equal(dele_of(p), MP_DELE_EXPUNGE);
 	mp_policy_unref(&p);
@@ -299,7 +291,7 @@ static void test_forced_reload(void **state)
 	struct mp_policy *p;
 	struct mp_error error;
 
-	replace_file(f->path, GOOD_A);
+	replace_file(f, GOOD_A);
 	assert_int_equal(mp_policy_holder_new(NULL, f->path,
 					      MP_HOLDER_KEEP_LAST_GOOD, &holder,
 					      &error), 0);
@@ -309,7 +301,7 @@ static void test_forced_reload(void **state)
 	assert_int_equal(dele_of(p), MP_DELE_HIDE);
 	mp_policy_unref(&p);
 
-	replace_file(f->path, BROKEN);
+	replace_file(f, BROKEN);
 	assert_int_equal(mp_policy_holder_reload(holder, &error), -1);
 	assert_non_null(strstr(error.text, ":2:13: on_dele \"shred\""));
 	/* the old policy stays, and get() knows the failure already */
@@ -317,7 +309,7 @@ static void test_forced_reload(void **state)
 	assert_int_equal(dele_of(p), MP_DELE_HIDE);
 	mp_policy_unref(&p);
 
-	replace_file(f->path, GOOD_B);
+	replace_file(f, GOOD_B);
 	assert_int_equal(mp_policy_holder_reload(holder, &error), 0);
 	p = mp_policy_holder_current(holder);
 	assert_int_equal(dele_of(p), MP_DELE_EXPUNGE);
@@ -337,7 +329,7 @@ static void test_relative_path(void **state)
 	struct mp_error error;
 	char cwd[4096], expected[300];
 
-	replace_file(f->path, GOOD_A);
+	replace_file(f, GOOD_A);
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(f->dir), 0);
 	assert_int_equal(mp_policy_holder_new(NULL, "mailpolicy.conf",
@@ -353,7 +345,7 @@ static void test_relative_path(void **state)
 	mp_policy_unref(&p);
 	/* in / there is no mailpolicy.conf: staleness must not look there */
 	assert_false(mp_policy_is_stale(loaded));
-	replace_file(f->path, BROKEN);
+	replace_file(f, BROKEN);
 	assert_true(mp_policy_is_stale(loaded));
 	p = get_expect(holder, MP_HOLDER_FAILED, &error);
 	snprintf(expected, sizeof(expected), "%s:2:13: ", f->path);
@@ -423,7 +415,7 @@ static void test_threads(void **state)
 
 	memset(&sh, 0, sizeof(sh));
 	sh.path = f->path;
-	replace_file(f->path, texts[0]);
+	replace_file(f, texts[0]);
 	assert_int_equal(mp_policy_holder_new(NULL, f->path,
 					      MP_HOLDER_KEEP_LAST_GOOD,
 					      &sh.holder, &error), 0);
@@ -434,7 +426,7 @@ static void test_threads(void **state)
 				 0);
 	/* swaps by file change (seen by the readers' get) and by reload */
 	for (i = 0; i < 200; i++) {
-		replace_file(f->path, texts[i % 2]);
+		replace_file(f, texts[i % 2]);
 		if (i % 3 == 0)
 			assert_int_equal(mp_policy_holder_reload(sh.holder,
 								 &error), 0);

@@ -27,61 +27,31 @@
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
-struct fixture {
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || policy_test_mkdtemp(f->dir, "test-include") < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (policy_test_rmtree(f->dir) < 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static const char *put(const struct fixture *f, const char *name,
-		       const char *text)
-{
-	return policy_test_put(f->dir, name, text);
-}
-
 /* ---- list files ---- */
 
 static void test_list_files(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	const struct mp_listener *l;
 	struct mp_policy *policy;
 	char text[600], buf[64];
 	const char *conf;
 
-	put(f, "clients.cidr",
+	policy_test_dir_put(f, "clients.cidr",
 	    "# customers, generated\n"
 	    "192.0.2.0/24\n"
 	    "  198.51.100.7   2001:db8::/32 # two on a line\r\n"
 	    "\n"
 	    "203.0.113.0/25");		/* no newline at the end */
-	put(f, "ports", "2525 10025\n");
+	policy_test_dir_put(f, "ports", "2525 10025\n");
 	snprintf(text, sizeof(text),
 		 "listener relay {\n"
 		 "  ports = 25 file:ports\n"		/* relative: the dir */
 		 "  allowed_clients = 127.0.0.1 file:%s/clients.cidr ::1\n"
 		 "  auth_mechanisms = file:mechs\n"
 		 "}\n", f->dir);
-	put(f, "mechs", "plain LOGIN\n");
-	conf = put(f, "mailpolicy.conf", text);
+	policy_test_dir_put(f, "mechs", "plain LOGIN\n");
+	conf = policy_test_dir_put(f, "mailpolicy.conf", text);
 	policy = policy_test_load_path(conf);
 	l = mp_policy_listener_find(policy, "relay", 0);
 	assert_int_equal(l->port_count, 3);
@@ -98,20 +68,20 @@ static void test_list_files(void **state)
 	assert_false(mp_policy_is_stale(policy));
 
 	/* a list file is part of staleness */
-	put(f, "clients.cidr", "192.0.2.0/24\n");
+	policy_test_dir_put(f, "clients.cidr", "192.0.2.0/24\n");
 	assert_true(mp_policy_is_stale(policy));
 	mp_policy_unref(&policy);
 }
 
 static void test_list_file_errors(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	char expected[600], text[400];
 	const char *conf;
 
 	/* a bad word: the list file's place, and where it is named */
-	put(f, "bad.cidr", "192.0.2.0/24\n# ok\n  10.0.0.300\n");
-	conf = put(f, "a.conf", "listener relay {\n"
+	policy_test_dir_put(f, "bad.cidr", "192.0.2.0/24\n# ok\n  10.0.0.300\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:bad.cidr\n}\n");
 	snprintf(expected, sizeof(expected), "%s/bad.cidr:3:3: allowed_clients "
 		 "\"10.0.0.300\": invalid IP address (named at %s:2)", f->dir,
@@ -119,15 +89,15 @@ static void test_list_file_errors(void **state)
 	policy_test_load_path_fails(conf, expected);
 
 	/* missing */
-	conf = put(f, "a.conf", "listener relay {\n"
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = 10.0.0.0/8 file:none.cidr\n}\n");
 	snprintf(expected, sizeof(expected), "%s/none.cidr: cannot open: No "
 		 "such file or directory (named at %s:2)", f->dir, conf);
 	policy_test_load_path_fails(conf, expected);
 
 	/* empty: would allow every client */
-	put(f, "empty.cidr", "# nothing yet\n\n");
-	conf = put(f, "a.conf", "listener relay {\n"
+	policy_test_dir_put(f, "empty.cidr", "# nothing yet\n\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:empty.cidr\n}\n");
 	snprintf(expected, sizeof(expected), "%s:2:21: allowed_clients "
 		 "\"file:empty.cidr\": the list is empty (the file has no "
@@ -135,22 +105,22 @@ static void test_list_file_errors(void **state)
 	policy_test_load_path_fails(conf, expected);
 
 	/* no nesting, no '#' inside a word, no CR-only lines */
-	put(f, "nested", "file:other\n");
-	conf = put(f, "a.conf", "listener relay {\n"
+	policy_test_dir_put(f, "nested", "file:other\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:nested\n}\n");
 	snprintf(expected, sizeof(expected), "%s/nested:1:1: allowed_clients "
 		 "\"file:other\": a list file cannot name another (named at "
 		 "%s:2)", f->dir, conf);
 	policy_test_load_path_fails(conf, expected);
-	put(f, "hash", "10.0.0.1#x\n");
-	conf = put(f, "a.conf", "listener relay {\n"
+	policy_test_dir_put(f, "hash", "10.0.0.1#x\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:hash\n}\n");
 	snprintf(expected, sizeof(expected), "%s/hash:1:9: '#' inside a word "
 		 "(a comment starts after a blank) (named at %s:2)", f->dir,
 		 conf);
 	policy_test_load_path_fails(conf, expected);
-	put(f, "mac", "10.0.0.1\r10.0.0.2\r");
-	conf = put(f, "a.conf", "listener relay {\n"
+	policy_test_dir_put(f, "mac", "10.0.0.1\r10.0.0.2\r");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
 		   "  allowed_clients = file:mac\n}\n");
 	snprintf(expected, sizeof(expected), "%s/mac:1:9: carriage return "
 		 "without a line feed (save the file with LF line endings) "
@@ -158,8 +128,8 @@ static void test_list_file_errors(void **state)
 	policy_test_load_path_fails(conf, expected);
 
 	/* ports from a file meet the same checks as inline ones */
-	put(f, "ports", "2525\n25\n");
-	conf = put(f, "a.conf", "listener relay {\n  ports = 25 file:ports\n}\n");
+	policy_test_dir_put(f, "ports", "2525\n25\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n  ports = 25 file:ports\n}\n");
 	snprintf(expected, sizeof(expected), "%s/ports:2:1: ports \"25\": "
 		 "listed twice (named at %s:2)", f->dir, conf);
 	policy_test_load_path_fails(conf, expected);
@@ -167,7 +137,7 @@ static void test_list_file_errors(void **state)
 	/* a directory is no list file */
 	snprintf(text, sizeof(text), "listener relay {\n"
 		 "  allowed_clients = file:%s\n}\n", f->dir);
-	conf = put(f, "a.conf", text);
+	conf = policy_test_dir_put(f, "a.conf", text);
 	snprintf(expected, sizeof(expected), "%s: not a regular file (named "
 		 "at %s:2)", f->dir, conf);
 	policy_test_load_path_fails(conf, expected);
@@ -176,7 +146,7 @@ static void test_list_file_errors(void **state)
 /* A list of thousands of networks, the reason list files exist. */
 static void test_list_file_large(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	const struct mp_listener *l;
 	struct mp_policy *policy;
 	char *list;
@@ -188,9 +158,9 @@ static void test_list_file_large(void **state)
 	for (i = 0; i < 20000; i++)
 		len += (size_t)snprintf(list + len, size - len,
 					"10.%u.%u.0/24\n", i / 256, i % 256);
-	put(f, "big.cidr", list);
+	policy_test_dir_put(f, "big.cidr", list);
 	free(list);
-	policy = policy_test_load_path(put(f, "a.conf", "listener relay {\n"
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf", "listener relay {\n"
 			     "  allowed_clients = file:big.cidr\n}\n"));
 	l = mp_policy_listener_find(policy, "relay", 0);
 	assert_int_equal(l->allowed_client_count, 20000);
@@ -269,15 +239,15 @@ static const struct sender_case sender_cases[] = {
 
 static void test_sender_check(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	const struct mp_listener *l;
 	struct mp_policy *policy;
 	const char *reason;
 	size_t i;
 	bool allowed;
 
-	put(f, "senders", sender_map);
-	policy = policy_test_load_path(put(f, "a.conf",
+	policy_test_dir_put(f, "senders", sender_map);
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf",
 		"listener open {\n  ports = 25\n}\n"
 		"listener login {\n  sender = login\n}\n"
 		"listener domain {\n  sender = login_domain\n}\n"
@@ -323,14 +293,14 @@ static void test_sender_check(void **state)
 	}
 	/* the map is part of staleness */
 	assert_false(mp_policy_is_stale(policy));
-	put(f, "senders", "bob  bob@example.org\n");
+	policy_test_dir_put(f, "senders", "bob  bob@example.org\n");
 	assert_true(mp_policy_is_stale(policy));
 	mp_policy_unref(&policy);
 }
 
 static void test_sender_map_errors(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	char expected[600], conf_path[256];
 	const char *conf;
 	static const struct {
@@ -353,23 +323,23 @@ static void test_sender_map_errors(void **state)
 	};
 	size_t i;
 
-	/* put() returns one of four rotating buffers: keep a copy */
+	/* policy_test_dir_put() returns one of four rotating buffers: keep a copy */
 	snprintf(conf_path, sizeof(conf_path), "%s",
-		 put(f, "a.conf", "listener s {\n  sender = map\n"
+		 policy_test_dir_put(f, "a.conf", "listener s {\n  sender = map\n"
 		     "  sender_map = senders\n}\n"));
 	conf = conf_path;
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
-		put(f, "senders", cases[i].map);
+		policy_test_dir_put(f, "senders", cases[i].map);
 		snprintf(expected, sizeof(expected), "%s/senders:%s (named at "
 			 "%s:3)", f->dir, cases[i].error, conf);
 		policy_test_load_path_fails(conf, expected);
 	}
 	/* the map is loaded only once the keys agree */
-	conf = put(f, "a.conf", "listener s {\n  sender_map = nothing\n}\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener s {\n  sender_map = nothing\n}\n");
 	snprintf(expected, sizeof(expected), "%s:2:3: sender_map is only used "
 		 "with sender = map", conf);
 	policy_test_load_path_fails(conf, expected);
-	conf = put(f, "a.conf", "listener s {\n  sender = map\n"
+	conf = policy_test_dir_put(f, "a.conf", "listener s {\n  sender = map\n"
 		   "  sender_map = nothing\n}\n");
 	snprintf(expected, sizeof(expected), "%s/nothing: cannot open: No "
 		 "such file or directory (named at %s:3)", f->dir, conf);
@@ -380,14 +350,14 @@ static void test_sender_map_errors(void **state)
    reported once, as a broken policy file is. */
 static void test_holder_and_includes(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy_holder *holder;
 	struct mp_policy *p;
 	struct mp_error error;
 	const char *conf;
 
-	put(f, "senders", "bob bob@example.org\n");
-	conf = put(f, "a.conf", "listener s {\n  sender = map\n"
+	policy_test_dir_put(f, "senders", "bob bob@example.org\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener s {\n  sender = map\n"
 		   "  sender_map = senders\n}\n");
 	assert_int_equal(mp_policy_holder_new(NULL, conf,
 					      MP_HOLDER_NONE_ON_ERROR, &holder,
@@ -402,7 +372,7 @@ static void test_holder_and_includes(void **state)
 			 MP_HOLDER_CURRENT);
 	mp_policy_unref(&p);
 
-	put(f, "senders", "bob bob@example.org @example.net\n");
+	policy_test_dir_put(f, "senders", "bob bob@example.org @example.net\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_LOADED);
 	assert_true(mp_listener_sender_allowed(
@@ -410,14 +380,14 @@ static void test_holder_and_includes(void **state)
 		NULL));
 	mp_policy_unref(&p);
 
-	put(f, "senders", "bob\n");
+	policy_test_dir_put(f, "senders", "bob\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_FAILED);
 	assert_null(p);
 	assert_non_null(strstr(error.text, "/senders:1:4: missing senders"));
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_FAILED_KNOWN);
-	put(f, "senders", "bob b@example.org\n");
+	policy_test_dir_put(f, "senders", "bob b@example.org\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_LOADED);
 	mp_policy_unref(&p);
@@ -534,17 +504,18 @@ static void test_redis_forms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_list_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_file_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_list_file_large, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sender_check, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sender_map_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_holder_and_includes, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_list_files,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_list_file_errors,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_list_file_large,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_sender_check,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_sender_map_errors,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_holder_and_includes,
+				policy_test_dir_setup, policy_test_dir_teardown),
 		cmocka_unit_test(test_ipv6_prefix),
 		cmocka_unit_test(test_redis_forms),
 	};

@@ -27,36 +27,6 @@
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
-struct fixture {
-	char dir[64];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || policy_test_mkdtemp(f->dir, "test-limits") < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (policy_test_rmtree(f->dir) < 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static const char *put(const struct fixture *f, const char *name,
-		       const char *text)
-{
-	return policy_test_put(f->dir, name, text);
-}
-
 /* A limit as the file spells it: "100/1h 1000/1d", or "unlimited". */
 static const char *spell(const struct mp_limit *limit, char *buf, size_t size)
 {
@@ -361,15 +331,15 @@ static void check_lookup(const struct mp_policy *policy,
 
 static void test_rate_map_lookup(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy *policy;
 	const struct mp_listener *l;
 	struct mp_limits limits;
 	char map_path[256], conf[256];
 	size_t i;
 
-	snprintf(map_path, sizeof(map_path), "%s", put(f, "rates", rate_map));
-	snprintf(conf, sizeof(conf), "%s", put(f, "a.conf",
+	snprintf(map_path, sizeof(map_path), "%s", policy_test_dir_put(f, "rates", rate_map));
+	snprintf(conf, sizeof(conf), "%s", policy_test_dir_put(f, "a.conf",
 		"listener submission {\n  ports = 587\n  auth = require\n"
 		"  rate_login = 100/1h 1000/1d\n"
 		"  rate_client_ip = 1000/1d\n"
@@ -403,14 +373,14 @@ static void test_rate_map_lookup(void **state)
    logins; a listener not of this policy gets its own keys. */
 static void test_rate_map_shared(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy *policy, *other;
 	const struct mp_listener *a, *b, *c;
 	struct mp_limits la, lb, lc;
 	const char *conf;
 
-	put(f, "rates", "alice@example.com rate_login=7/1m\n");
-	conf = put(f, "a.conf",
+	policy_test_dir_put(f, "rates", "alice@example.com rate_login=7/1m\n");
+	conf = policy_test_dir_put(f, "a.conf",
 		   "listener a {\n  rate_map = rates\n  rate_login = 1/1m\n}\n"
 		   "listener b {\n  rate_map = rates\n}\n"
 		   "listener c {\n  rate_login = 1/1m\n}\n"
@@ -453,15 +423,15 @@ static void test_rate_map_shared(void **state)
 /* The keys that need a limit count the map's. */
 static void test_rate_map_checks(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy *policy;
 	char expected[600];
 	const char *conf;
 
 	/* a map's rate_client_ip_recipients is what the prefix groups by;
 	   over_limit has the map's limits to act on */
-	put(f, "rates", "@example.com rate_client_ip_recipients=100/1h\n");
-	conf = put(f, "a.conf", "listener a {\n  rate_map = rates\n"
+	policy_test_dir_put(f, "rates", "@example.com rate_client_ip_recipients=100/1h\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 		   "  rate_client_ipv6_prefix = 48\n  over_limit = hold\n}\n");
 	policy = policy_test_load_path(conf);
 	assert_true(mp_listener_has_limits(policy,
@@ -469,19 +439,19 @@ static void test_rate_map_checks(void **state)
 	mp_policy_unref(&policy);
 
 	/* a map that only lifts limits sets none */
-	put(f, "rates", "relay rate_login=unlimited rate_client_ip=unlimited\n");
-	policy = policy_test_load_path(put(f, "b.conf", "listener a {\n  rate_map = rates\n"
+	policy_test_dir_put(f, "rates", "relay rate_login=unlimited rate_client_ip=unlimited\n");
+	policy = policy_test_load_path(policy_test_dir_put(f, "b.conf", "listener a {\n  rate_map = rates\n"
 			     "}\n"));
 	assert_false(mp_listener_has_limits(policy,
 			mp_policy_listener_find(policy, "a", 0)));
 	mp_policy_unref(&policy);
-	conf = put(f, "a.conf", "listener a {\n  rate_map = rates\n"
+	conf = policy_test_dir_put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 		   "  rate_client_ipv6_prefix = 48\n}\n");
 	snprintf(expected, sizeof(expected), "%s:3:3: rate_client_ipv6_prefix "
 		 "is only used with rate_client_ip or rate_client_ip_recipients",
 		 conf);
 	policy_test_load_path_fails(conf, expected);
-	conf = put(f, "a.conf", "listener a {\n  rate_map = rates\n"
+	conf = policy_test_dir_put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 		   "  over_limit = reject\n}\n");
 	snprintf(expected, sizeof(expected), "%s:3:3: over_limit is only used "
 		 "with rate limits (a rate_* key, or a rate_map that sets one)",
@@ -489,13 +459,13 @@ static void test_rate_map_checks(void **state)
 	policy_test_load_path_fails(conf, expected);
 
 	/* an empty map is valid: no exceptions yet */
-	put(f, "rates", "# none yet\n");
-	policy = policy_test_load_path(put(f, "a.conf", "listener a {\n  rate_map = rates\n"
+	policy_test_dir_put(f, "rates", "# none yet\n");
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf", "listener a {\n  rate_map = rates\n"
 			     "  rate_login = 5/1m\n}\n"));
 	mp_policy_unref(&policy);
 
 	/* the map is read only once the keys agree */
-	conf = put(f, "a.conf", "listener a {\n  rate_map = missing\n}\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener a {\n  rate_map = missing\n}\n");
 	snprintf(expected, sizeof(expected), "%s/missing: cannot open: No "
 		 "such file or directory (named at %s:2)", f->dir, conf);
 	policy_test_load_path_fails(conf, expected);
@@ -505,7 +475,7 @@ static void test_rate_map_checks(void **state)
 
 static void test_rate_map_errors(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	static const struct {
 		const char *map, *error;
 	} cases[] = {
@@ -581,12 +551,12 @@ static void test_rate_map_errors(void **state)
 	char expected[800], conf_path[256];
 	size_t i;
 
-	/* put() returns one of four rotating buffers: keep a copy */
+	/* policy_test_dir_put() returns one of four rotating buffers: keep a copy */
 	snprintf(conf_path, sizeof(conf_path), "%s",
-		 put(f, "a.conf", "listener s {\n  auth = require\n"
+		 policy_test_dir_put(f, "a.conf", "listener s {\n  auth = require\n"
 		     "  rate_map = rates\n}\n"));
 	for (i = 0; i < N_ELEMENTS(cases); i++) {
-		put(f, "rates", cases[i].map);
+		policy_test_dir_put(f, "rates", cases[i].map);
 		snprintf(expected, sizeof(expected), "%s/rates:%s (named at "
 			 "%s:3)", f->dir, cases[i].error, conf_path);
 		policy_test_load_path_fails(conf_path, expected);
@@ -597,16 +567,16 @@ static void test_rate_map_errors(void **state)
    lines, a last line without its newline. */
 static void test_rate_map_syntax(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy *policy;
 	const struct mp_listener *l;
 	struct mp_limits limits;
 	char buf[128];
 
-	put(f, "rates", "# head\r\n\r\n\talice\trate_login=1/1m\t2/1h  "
+	policy_test_dir_put(f, "rates", "# head\r\n\r\n\talice\trate_login=1/1m\t2/1h  "
 	    "rate_sender_recipients=9/1d # tail\r\n"
 	    "@example.com rate_domain=5/1m 50/1h 500/1d 5000/1w");
-	policy = policy_test_load_path(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf", "listener s {\n  rate_map = rates\n"
 			     "}\n"));
 	l = mp_policy_listener_find(policy, "s", 0);
 	assert_int_equal(mp_listener_limits(policy, l, "alice", &limits), 3);
@@ -626,7 +596,7 @@ static void test_rate_map_syntax(void **state)
 /* Many entries: each one found, none confused with another. */
 static void test_rate_map_large(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy *policy;
 	const struct mp_listener *l;
 	struct mp_limits limits;
@@ -640,8 +610,8 @@ static void test_rate_map_large(void **state)
 					"user%u@d%u.example rate_login=%u/1h\n"
 					"@d%u.example rate_domain=%u/1d\n",
 					i, i, i + 1, i, i + 7);
-	put(f, "rates", text);
-	policy = policy_test_load_path(put(f, "a.conf", "listener s {\n  rate_map = rates\n"
+	policy_test_dir_put(f, "rates", text);
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf", "listener s {\n  rate_map = rates\n"
 			     "}\n"));
 	l = mp_policy_listener_find(policy, "s", 0);
 	for (i = 0; i < 20000; i += 997) {
@@ -666,15 +636,15 @@ static void test_rate_map_large(void **state)
    once, as a broken policy file is; the milter keeps the last good one. */
 static void test_holder_and_map(void **state)
 {
-	const struct fixture *f = *state;
+	const struct policy_test_dir *f = *state;
 	struct mp_policy_holder *holder;
 	struct mp_policy *p;
 	struct mp_error error;
 	struct mp_limits limits;
 	const char *conf;
 
-	put(f, "rates", "bob rate_login=5/1h\n");
-	conf = put(f, "a.conf", "listener s {\n  rate_map = rates\n}\n");
+	policy_test_dir_put(f, "rates", "bob rate_login=5/1h\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener s {\n  rate_map = rates\n}\n");
 	assert_int_equal(mp_policy_holder_new(NULL, conf,
 					      MP_HOLDER_KEEP_LAST_GOOD, &holder,
 					      &error), 0);
@@ -688,7 +658,7 @@ static void test_holder_and_map(void **state)
 			 MP_HOLDER_CURRENT);
 	mp_policy_unref(&p);
 
-	put(f, "rates", "bob rate_login=6/1h\n");
+	policy_test_dir_put(f, "rates", "bob rate_login=6/1h\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_LOADED);
 	assert_false(mp_policy_is_stale(p));
@@ -697,7 +667,7 @@ static void test_holder_and_map(void **state)
 	assert_int_equal(limits.limit[MP_LIMIT_LOGIN]->windows[0].count, 6);
 	mp_policy_unref(&p);
 
-	put(f, "rates", "bob rate_login=0/1h\n");
+	policy_test_dir_put(f, "rates", "bob rate_login=0/1h\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_FAILED);
 	assert_non_null(strstr(error.text, "/rates:1:16: rate_login \"0/1h\""));
@@ -710,7 +680,7 @@ static void test_holder_and_map(void **state)
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_FAILED_KNOWN);
 	mp_policy_unref(&p);
-	put(f, "rates", "bob rate_login=7/1h\n");
+	policy_test_dir_put(f, "rates", "bob rate_login=7/1h\n");
 	assert_int_equal(mp_policy_holder_get(holder, &p, &error),
 			 MP_HOLDER_LOADED);
 	mp_listener_limits(p, mp_policy_listener_find(p, "s", 0), "bob",
@@ -765,20 +735,20 @@ int main(void)
 		cmocka_unit_test(test_listener_windows),
 		cmocka_unit_test(test_listener_keys),
 		cmocka_unit_test(test_key_facts),
-		cmocka_unit_test_setup_teardown(test_rate_map_lookup, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rate_map_shared, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rate_map_checks, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rate_map_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rate_map_syntax, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rate_map_large, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_holder_and_map, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_lookup,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_shared,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_checks,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_errors,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_syntax,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rate_map_large,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_holder_and_map,
+				policy_test_dir_setup, policy_test_dir_teardown),
 		cmocka_unit_test(test_alert_command),
 	};
 
