@@ -84,9 +84,10 @@ asan: $(ASAN_UNIT_BIN) $(ASAN_CLI)
 	$(MAKE) tsan
 
 # ThreadSanitizer over the tests whose threads share a policy or a holder
-# (readers while another thread swaps): any race report fails the run.
+# (readers while another thread swaps) or a rate store (8 threads on one
+# key; two Redis stores on one server): any race report fails the run.
 TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-TSAN_TESTS := test-policy-holder test-policy
+TSAN_TESTS := test-policy-holder test-policy test-rate test-rate-redis
 TSAN_CORE_OBJ := $(CORE_SRC:%.c=$(B)/tsan/%.o)
 TSAN_LIB := $(B)/tsan/libmailpolicy.a
 TSAN_UNIT_BIN := $(TSAN_TESTS:%=$(B)/tsan/tests/unit/%)

@@ -23,12 +23,13 @@ MILTER_OBJ := $(MILTER_SRC:%.c=$(B)/obj/%.o)
 ASAN_MILTER_OBJ := $(MILTER_SRC:%.c=$(B)/asan/%.o)
 ASAN_MILTER := $(B)/asan/sbin/mailpolicy-milter
 
-.PHONY: milter milter-asan test-rate-redis miltertest bench-milter bench-rate tsan-rate
+.PHONY: milter milter-asan test-rate-redis miltertest bench-milter bench-rate
 all: milter
 milter: $(MILTER)
 
 # Test programs that use the Redis store or the milter's pure parts.
-$(B)/tests/unit/test-rate-redis $(B)/asan/tests/unit/test-rate-redis $(B)/fuzz/%: \
+$(B)/tests/unit/test-rate-redis $(B)/asan/tests/unit/test-rate-redis \
+$(B)/tsan/tests/unit/test-rate-redis $(B)/fuzz/%: \
 	LDLIBS_CORE += $(REDIS_LIBS)
 $(B)/bench/bench-rate: LDLIBS_CORE += $(REDIS_LIBS)
 
@@ -73,15 +74,6 @@ $(B)/fuzz/fuzz-from-header: tests/fuzz/fuzz-from-header.c milter/address.c milte
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< milter/address.c
 
-# The rate stores under ThreadSanitizer (not part of make test's asan
-# step: TSan and ASan do not mix in one binary).
-TSAN_FLAGS := -O1 -g -fsanitize=thread
-$(B)/tsan/tests/unit/%: tests/unit/%.c $(UNIT_HELPER_SRC) $(CORE_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -Itests/unit -o $@ $< $(UNIT_HELPER_SRC) $(CORE_SRC) \
-		-lcmocka $(REDIS_LIBS) $(LDLIBS_CORE)
-tsan-rate: $(B)/tsan/tests/unit/test-rate $(B)/tsan/tests/unit/test-rate-redis
-	@set -e; for t in $^; do echo "== $$t (tsan)"; TSAN_OPTIONS=halt_on_error=1 MP_SRCDIR=$(CURDIR) $$t; done
 
 # ---- install: the man page (the binary is installed by the Makefile) ----
 install: install-milter-man

@@ -198,6 +198,16 @@ const char *policy_test_dir_put(const struct policy_test_dir *d,
 	return policy_test_put(d->dir, name, text);
 }
 
+void policy_test_rate_item(struct mp_rate_item *item, const char *key,
+			   uint64_t count, uint64_t window_secs, uint64_t cost)
+{
+	memset(item, 0, sizeof(*item));
+	item->key = key;
+	item->rate.count = count;
+	item->rate.window_secs = window_secs;
+	item->cost = cost;
+}
+
 struct mp_policy *policy_test_load_path(const char *path)
 {
 	struct mp_policy *policy;

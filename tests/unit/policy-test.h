@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "mailpolicy/policy.h"
+#include "mailpolicy/rate.h"
 
 #define PT_K 1024ULL
 #define PT_M (1024ULL * 1024)
@@ -46,6 +47,9 @@ int policy_test_dir_teardown(void **state);
 /* policy_test_put() into the fixture's directory. */
 const char *policy_test_dir_put(const struct policy_test_dir *d,
 				const char *name, const char *text);
+/* item: key, count per window_secs, and what this check costs. */
+void policy_test_rate_item(struct mp_rate_item *item, const char *key,
+			   uint64_t count, uint64_t window_secs, uint64_t cost);
 /* Loads path; fails the test with the error if it does not load. */
 struct mp_policy *policy_test_load_path(const char *path);
 /* Fails the test unless loading path fails with exactly expected. */

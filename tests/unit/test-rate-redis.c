@@ -237,16 +237,6 @@ static struct mp_rate_store *memory_new(void)
 	return store;
 }
 
-static void item_set(struct mp_rate_item *item, const char *key,
-		     uint64_t count, uint64_t window_secs, uint64_t cost)
-{
-	memset(item, 0, sizeof(*item));
-	item->key = key;
-	item->rate.count = count;
-	item->rate.window_secs = window_secs;
-	item->cost = cost;
-}
-
 static void test_basic(void **state)
 {
 	struct mp_rate_store *store = redis_new(0);
@@ -287,15 +277,15 @@ static void test_all_or_nothing(void **state)
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
-		item_set(&it[0], "login/a", 5, 3600, 1);
-		item_set(&it[1], "ip/1", 2, 3600, 1);
-		item_set(&it[2], "rcpt/a", 100, 3600, 10);
+		policy_test_rate_item(&it[0], "login/a", 5, 3600, 1);
+		policy_test_rate_item(&it[1], "ip/1", 2, 3600, 1);
+		policy_test_rate_item(&it[2], "rcpt/a", 100, 3600, 10);
 		assert_int_equal(mp_rate_check_items(store, it, 3, NOW, &error),
 				 MP_RATE_ALLOWED);
 	}
-	item_set(&it[0], "login/a", 5, 3600, 1);
-	item_set(&it[1], "ip/1", 2, 3600, 1);
-	item_set(&it[2], "rcpt/a", 100, 3600, 10);
+	policy_test_rate_item(&it[0], "login/a", 5, 3600, 1);
+	policy_test_rate_item(&it[1], "ip/1", 2, 3600, 1);
+	policy_test_rate_item(&it[2], "rcpt/a", 100, 3600, 10);
 	assert_int_equal(mp_rate_check_items(store, it, 3, NOW, &error),
 			 MP_RATE_LIMITED);
 	assert_int_equal(it[0].status, MP_RATE_ALLOWED);
@@ -304,7 +294,7 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(it[2].status, MP_RATE_ALLOWED);
 	assert_int_equal(it[2].result.count, 20);
 	/* a cost above the limit: never */
-	item_set(&it[0], "rcpt/b", 5, 3600, 6);
+	policy_test_rate_item(&it[0], "rcpt/b", 5, 3600, 6);
 	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
 			 MP_RATE_LIMITED);
 	assert_int_equal(it[0].result.retry_after_ms, UINT64_MAX);
@@ -361,7 +351,7 @@ static void test_same_answers_as_memory(void **state)
 			uint64_t cost = limit_of[k] > 1000 ?
 				rnd(1ULL << 38) : rnd(4);
 
-			item_set(&a[i], keys[k], limit_of[k], window_of[k], cost);
+			policy_test_rate_item(&a[i], keys[k], limit_of[k], window_of[k], cost);
 			b[i] = a[i];
 		}
 		sa = mp_rate_check_items(memory, a, n, now, &error);
@@ -602,7 +592,7 @@ static void test_create_errors(void **state)
 						    &error), -1);
 	/* limits the doubles cannot hold exactly are refused per call */
 	store = redis_new(0);
-	item_set(&it, "big", 1ULL << 52, 60, 1);
+	policy_test_rate_item(&it, "big", 1ULL << 52, 60, 1);
 	assert_int_equal(mp_rate_check_items(store, &it, 1, NOW, &error),
 			 MP_RATE_FAILED);
 	assert_non_null(strstr(error, "2^52"));

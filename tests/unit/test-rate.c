@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mailpolicy/rate.h"
+#include "policy-test.h"
 #include "../../core/rate-private.h"
 #include "../../core/siphash.h"
 
@@ -1025,16 +1026,6 @@ static void test_window_cost(void **state)
 	assert_int_equal(w.cur, 0);
 }
 
-static void item_set(struct mp_rate_item *item, const char *key,
-		     uint64_t count, uint64_t window_secs, uint64_t cost)
-{
-	memset(item, 0, sizeof(*item));
-	item->key = key;
-	item->rate.count = count;
-	item->rate.window_secs = window_secs;
-	item->cost = cost;
-}
-
 static void test_items_all_or_nothing(void **state)
 {
 	struct mp_rate_store *store = store_new(NULL, 0);
@@ -1044,9 +1035,9 @@ static void test_items_all_or_nothing(void **state)
 	(void)state;
 	/* login 5/h, ip 2/h, sender unlimited */
 	for (int i = 0; i < 2; i++) {
-		item_set(&it[0], "login/a", 5, 3600, 1);
-		item_set(&it[1], "ip/1", 2, 3600, 1);
-		item_set(&it[2], "sender/x", 0, 0, 1);
+		policy_test_rate_item(&it[0], "login/a", 5, 3600, 1);
+		policy_test_rate_item(&it[1], "ip/1", 2, 3600, 1);
+		policy_test_rate_item(&it[2], "sender/x", 0, 0, 1);
 		assert_int_equal(mp_rate_check_items(store, it, 3, NOW, &error),
 				 MP_RATE_ALLOWED);
 		assert_int_equal(it[0].result.count, (uint64_t)i + 1);
@@ -1056,8 +1047,8 @@ static void test_items_all_or_nothing(void **state)
 	}
 	/* the ip is full: nothing counted, not even for the login */
 	for (int i = 0; i < 3; i++) {
-		item_set(&it[0], "login/a", 5, 3600, 1);
-		item_set(&it[1], "ip/1", 2, 3600, 1);
+		policy_test_rate_item(&it[0], "login/a", 5, 3600, 1);
+		policy_test_rate_item(&it[1], "ip/1", 2, 3600, 1);
 		assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
 				 MP_RATE_LIMITED);
 		assert_int_equal(it[0].status, MP_RATE_ALLOWED);
@@ -1067,7 +1058,7 @@ static void test_items_all_or_nothing(void **state)
 	}
 	/* the login alone still has its 3 left */
 	for (int i = 0; i < 3; i++) {
-		item_set(&it[0], "login/a", 5, 3600, 1);
+		policy_test_rate_item(&it[0], "login/a", 5, 3600, 1);
 		assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
 				 MP_RATE_ALLOWED);
 	}
@@ -1075,14 +1066,14 @@ static void test_items_all_or_nothing(void **state)
 			 MP_RATE_LIMITED);
 	/* a limited key only creates nothing: 2 keys so far */
 	assert_int_equal(mp_rate_store_memory_count(store), 2);
-	item_set(&it[0], "new/limited", 1, 60, 2);
+	policy_test_rate_item(&it[0], "new/limited", 1, 60, 2);
 	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
 			 MP_RATE_LIMITED);
 	assert_int_equal(mp_rate_store_memory_count(store), 2);
 	/* no items, or only unlimited ones: allowed, no store needed */
 	assert_int_equal(mp_rate_check_items(NULL, NULL, 0, NOW, &error),
 			 MP_RATE_ALLOWED);
-	item_set(&it[0], "x", 0, 0, 1);
+	policy_test_rate_item(&it[0], "x", 0, 0, 1);
 	assert_int_equal(mp_rate_check_items(NULL, it, 1, NOW, &error),
 			 MP_RATE_ALLOWED);
 	mp_rate_store_free(&store);
@@ -1098,7 +1089,7 @@ static void test_items_errors(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_ELEMENTS(it); i++) {
 		snprintf(keys[i], sizeof(keys[i]), "k%zu", i);
-		item_set(&it[i], keys[i], 10, 60, 1);
+		policy_test_rate_item(&it[i], keys[i], 10, 60, 1);
 	}
 	assert_int_equal(mp_rate_check_items(store, it, MP_RATE_MAX_ITEMS + 1,
 					     NOW, &error), MP_RATE_FAILED);
@@ -1106,21 +1097,21 @@ static void test_items_errors(void **state)
 	/* the limit itself is fine */
 	assert_int_equal(mp_rate_check_items(store, it, MP_RATE_MAX_ITEMS,
 					     NOW, &error), MP_RATE_ALLOWED);
-	item_set(&it[1], "k0", 10, 60, 1);
+	policy_test_rate_item(&it[1], "k0", 10, 60, 1);
 	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
 			 MP_RATE_FAILED);
 	assert_non_null(strstr(error, "same rate key"));
 	assert_int_equal(it[1].status, MP_RATE_FAILED);
-	item_set(&it[1], NULL, 10, 60, 1);
+	policy_test_rate_item(&it[1], NULL, 10, 60, 1);
 	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
 			 MP_RATE_FAILED);
-	item_set(&it[1], "k1", 10, 0, 1);
+	policy_test_rate_item(&it[1], "k1", 10, 0, 1);
 	assert_int_equal(mp_rate_check_items(store, it, 2, NOW, &error),
 			 MP_RATE_FAILED);
 	assert_int_equal(mp_rate_check_items(NULL, it, 1, NOW, &error),
 			 MP_RATE_FAILED);
 	/* a failed call counted nothing: k0 has only the one from above */
-	item_set(&it[0], "k0", 10, 60, 0);
+	policy_test_rate_item(&it[0], "k0", 10, 60, 0);
 	assert_int_equal(mp_rate_check_items(store, it, 1, NOW, &error),
 			 MP_RATE_ALLOWED);
 	assert_int_equal(it[0].result.count, 1);
@@ -1142,8 +1133,8 @@ static void *multi_thread(void *arg)
 	uintptr_t allowed = 0;
 
 	for (unsigned int i = 0; i < 3000; i++) {
-		item_set(&it[0], keys[(n + i) % 3], MULTI_LIMIT, 3600, 1);
-		item_set(&it[1], keys[(n + i + 1) % 3], MULTI_LIMIT, 3600, 1);
+		policy_test_rate_item(&it[0], keys[(n + i) % 3], MULTI_LIMIT, 3600, 1);
+		policy_test_rate_item(&it[1], keys[(n + i + 1) % 3], MULTI_LIMIT, 3600, 1);
 		if (mp_rate_check_items(store, it, 2, NOW, NULL) ==
 		    MP_RATE_ALLOWED)
 			allowed++;
@@ -1181,7 +1172,7 @@ static void test_items_threads(void **state)
 	for (int k = 0; k < 3; k++) {
 		static const char *const keys[] = { "ka", "kb", "kc" };
 
-		item_set(&it, keys[k], MULTI_LIMIT, 3600, 0);
+		policy_test_rate_item(&it, keys[k], MULTI_LIMIT, 3600, 0);
 		(void)mp_rate_check_items(store, &it, 1, NOW, NULL);
 		assert_true(it.result.count <= MULTI_LIMIT);
 		counted += it.result.count;
