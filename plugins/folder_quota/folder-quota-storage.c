@@ -275,8 +275,12 @@ fq_transaction_begin(struct mailbox *box, enum mailbox_transaction_flags flags,
 	if (fuser->open_transactions == 0 && fuser->ready &&
 	    fq_mailbox_user(box) != NULL)
 		fq_mailbox_ensure_roots(box, fbox);
-	if (fuser->ready && fq_mailbox_user(box) != NULL)
-		fq_roots_box_settings(fuser, box);
+	if (fuser->ready && fq_mailbox_user(box) != NULL) {
+		/* a mailbox no rule governs has no root settings to check */
+		fq_mailbox_match(box, fbox);
+		if (fbox->root_count > 0)
+			fq_roots_box_settings(fuser, box);
+	}
 	fuser->open_transactions++;
 
 	fuser->quota_tx_calls++;
