@@ -97,6 +97,10 @@ TRIVIAL_MILTER := $(B)/bench/trivial-milter
 $(TRIVIAL_MILTER): tests/bench/trivial-milter.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O2 -g -o $@ $< -lmilter -pthread
+WIRE_MILTER := $(B)/bench/wire-milter
+$(WIRE_MILTER): tests/bench/wire-milter.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O2 -g -o $@ $<
 
 # make bench-rate: the memory store, and the Redis store against a
 # redis-server started here on a free loopback port.
@@ -116,5 +120,5 @@ bench-rate: $(B)/bench/bench-rate
 # at 200 sessions.  Ratios in one run; nothing asserts a time.  Export
 # MAILPOLICY_RUNTIME and MAILPOLICY_PORT_BASE as for the integration tests.
 bench: bench-milter
-bench-milter: all $(MILTER) $(TRIVIAL_MILTER) $(B)/bench/bench-rate
+bench-milter: all $(MILTER) $(TRIVIAL_MILTER) $(WIRE_MILTER) $(B)/bench/bench-rate
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/bench/bench-milter.py

@@ -25,6 +25,12 @@ Configurations:
                      stage negotiated away: the floor of a libmilter milter,
                      on TCP and on a Unix socket
   trivial milter     tests/bench/trivial-milter: takes every stage (TCP)
+  no libmilter       tests/bench/wire-milter: the milter protocol spoken from
+                     one epoll thread, no libmilter: MAIL only (Unix), no
+                     stage but the end of message (Unix), and on TCP with
+                     DATA answered as mailpolicy-milter does there: what
+                     Postfix's own milter client costs, the ceiling of any
+                     milter
   postfwd1/postfwd2  Debian's postfwd through check_policy_service, with the
                      checks of the sample's mx listener (auth = forbid by
                      server port at RCPT; max_recipients = 100 at end of data)
@@ -37,7 +43,8 @@ listener, each past RCPT, while Postfix holds 200 milter connections.
 Environment: BENCH_ROUNDS (3), BENCH_MESSAGES (2000), BENCH_SESSIONS (20),
 BENCH_SIZE (2048), BENCH_CONCURRENT (200), BENCH_ONLY (comma-separated
 configuration keys: none,mailpolicy,mailpolicy-unix,rate-memory,rate-redis,
-limits-memory,limits-redis,minimal,minimal-unix,trivial,postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
+limits-memory,limits-redis,minimal,minimal-unix,trivial,wire-mail-unix,wire-unix,
+wire,postfwd1,postfwd2); STACK, BUILD_DIR, MAILPOLICY_RUNTIME, MAILPOLICY_PORT_BASE
 as for the harness. Nothing here asserts a time: it prints figures and ratios.
 """
 
@@ -71,7 +78,8 @@ RCPT = "alice@example.com"
 # does not use.
 OFFSET = {"mailpolicy": 901, "rate-memory": 902, "rate-redis": 903, "minimal": 904,
           "trivial": 905, "postfwd1": 906, "postfwd2": 907, "mailpolicy-unix": 908,
-          "minimal-unix": 909, "limits-memory": 910, "limits-redis": 911}
+          "minimal-unix": 909, "limits-memory": 910, "limits-redis": 911,
+          "wire-unix": 912, "wire-mail-unix": 913, "wire": 914}
 
 
 def fail(text):
@@ -247,9 +255,9 @@ class Bench:
         self.filters[key] = start_filter(key, label, [milter, "-f", "-c", path], port,
                                    os.path.join(self.dir, key + ".log"), unix=unix)
 
-    def start_trivial(self, key, label, minimal):
+    def start_trivial(self, key, label, minimal, program="trivial-milter"):
         port = self.port(key)
-        argv = [os.path.join(self.build, "bench", "trivial-milter")]
+        argv = [os.path.join(self.build, "bench", program)]
         argv += ["-m"] if minimal else []
         unix = None
         if key.endswith("-unix"):
@@ -306,6 +314,9 @@ class Bench:
                ("minimal", "minimal milter (MAIL only), TCP", milter("minimal")),
                ("minimal-unix", "minimal milter (MAIL only), Unix", milter("minimal-unix")),
                ("trivial", "trivial milter (every stage), TCP", milter("trivial")),
+               ("wire-mail-unix", "no libmilter, MAIL only, Unix", milter("wire-mail-unix")),
+               ("wire-unix", "no libmilter, no stage, Unix", milter("wire-unix")),
+               ("wire", "no libmilter, DATA only, TCP", milter("wire")),
                ("postfwd1", "postfwd1, check_policy_service", policy_service("postfwd1")),
                ("postfwd2", "postfwd2, check_policy_service", policy_service("postfwd2"))]
         only = os.environ.get("BENCH_ONLY")
@@ -416,6 +427,12 @@ class Bench:
             self.start_trivial("minimal-unix", "minimal, Unix socket", True)
         if "trivial" in keys:
             self.start_trivial("trivial", "trivial", False)
+        if "wire-mail-unix" in keys:
+            self.start_trivial("wire-mail-unix", "no libmilter, MAIL only", True, "wire-milter")
+        if "wire-unix" in keys:
+            self.start_trivial("wire-unix", "no libmilter, no stage", False, "wire-milter")
+        if "wire" in keys:
+            self.start_trivial("wire", "no libmilter, no stage, TCP", False, "wire-milter")
         for key in ("postfwd1", "postfwd2"):
             if key in keys:
                 self.start_postfwd(key, key)
@@ -492,6 +509,15 @@ class Bench:
         if "minimal-unix" in ratio:
             print("floor: a libmilter milter that takes MAIL only, on a Unix socket: %.2fx"
                   % ratio["minimal-unix"])
+        if "wire-mail-unix" in ratio:
+            print("floor: the same without libmilter (one epoll thread): %.2fx"
+                  % ratio["wire-mail-unix"])
+        if "wire-unix" in ratio:
+            print("ceiling of any milter on this Postfix (no stage but end of message, "
+                  "no libmilter), on a Unix socket: %.2fx" % ratio["wire-unix"])
+        if "wire" in ratio:
+            print("the same on TCP, with DATA answered (no 40 ms delayed-ACK stall): %.2fx"
+                  % ratio["wire"])
 
     def redis(self):
         bench = os.path.join(self.build, "bench", "bench-rate")
