@@ -140,15 +140,11 @@ static int cmd_sweep_run(struct doveadm_mail_cmd_context *ctx,
 		mailbox_free(&box);
 		if (ret == 0 &&
 		    puser->retention.on_retrieve == MP_RETRIEVE_MOVE) {
-			const char *vname = pop3_retention_move_vname(
-				user, puser->retention.retrieve_mailbox);
-			struct mail_namespace *ns =
-				mail_namespace_find(user->namespaces, vname);
-
-			box = mailbox_alloc(ns->list, vname, 0);
-			if (mailbox_open(box) == 0)
+			box = pop3_retention_move_box_alloc(user);
+			if (box != NULL && mailbox_open(box) == 0)
 				ret = sweep_mailbox(sctx, user, box, &total);
-			mailbox_free(&box);
+			if (box != NULL)
+				mailbox_free(&box);
 		}
 	}
 	doveadm_print("*");

@@ -89,6 +89,9 @@ struct pop3_retention_user {
 	uint32_t retr_uid_validity;
 	/* our own expunges: not a client DELE */
 	bool purging;
+	/* the folder of on_retrieve = move is outside the personal
+	   namespace (logged once) */
+	bool move_box_refused;
 };
 
 /* Per mailbox: the keyword indexes and extension ids, looked up once. */
@@ -117,6 +120,9 @@ struct pop3_retention_user *pop3_retention_user_get(struct mail_user *user);
    namespace ("/" in the policy becomes the separator, the prefix added). */
 const char *pop3_retention_move_vname(struct mail_user *user,
 				      const char *name);
+/* The mailbox of on_retrieve = move, allocated (not opened); NULL (logged)
+   when its name leads out of the user's INBOX namespace. */
+struct mailbox *pop3_retention_move_box_alloc(struct mail_user *user);
 
 /* pop3-retention-state.c */
 /* Looks up keyword indexes and extension ids of box (once). */

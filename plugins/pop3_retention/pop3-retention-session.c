@@ -17,12 +17,13 @@ static struct mailbox *
 pop3_retention_open_move_box(struct mail_user *user, bool create)
 {
 	struct pop3_retention_user *puser = pop3_retention_user_get(user);
-	const char *vname = pop3_retention_move_vname(
-		user, puser->retention.retrieve_mailbox);
-	struct mail_namespace *ns = mail_namespace_find(user->namespaces, vname);
-	struct mailbox *box = mailbox_alloc(ns->list, vname, 0);
+	struct mailbox *box = pop3_retention_move_box_alloc(user);
+	const char *vname;
 	enum mail_error error;
 
+	if (box == NULL)
+		return NULL;
+	vname = mailbox_get_vname(box);
 	if (mailbox_open(box) == 0)
 		return box;
 	(void)mailbox_get_last_internal_error(box, &error);

@@ -11,6 +11,7 @@
 
 #include "lib.h"
 #include "str.h"
+#include "str-sanitize.h"
 #include "mail-namespace.h"
 #include "pop3-retention-private.h"
 
@@ -100,4 +101,31 @@ const char *pop3_retention_move_vname(struct mail_user *user,
 	for (; *name != '\0'; name++)
 		str_append_c(str, *name == '/' ? sep : *name);
 	return str_c(str);
+}
+
+struct mailbox *pop3_retention_move_box_alloc(struct mail_user *user)
+{
+	struct pop3_retention_user *puser = pop3_retention_user_get(user);
+	struct mail_namespace *inbox_ns =
+		mail_namespace_find_inbox(user->namespaces);
+	const char *vname = pop3_retention_move_vname(
+		user, puser->retention.retrieve_mailbox);
+	struct mail_namespace *ns = mail_namespace_find(user->namespaces, vname);
+
+	if (ns != inbox_ns) {
+		/* e.g. "Public/Team" with a public namespace Public/: the
+		   user's mail would go where others read it, and this user's
+		   retention would purge what others keep there */
+		if (!puser->move_box_refused) {
+			e_error(puser->event, "on_retrieve = move %s: not a "
+				"folder of the personal namespace (Dovecot finds "
+				"it in namespace \"%s\"): nothing is moved or "
+				"purged there",
+				str_sanitize(puser->retention.retrieve_mailbox, 256),
+				ns == NULL ? "" : str_sanitize(ns->prefix, 64));
+		}
+		puser->move_box_refused = TRUE;
+		return NULL;
+	}
+	return mailbox_alloc(ns->list, vname, 0);
 }
