@@ -6,14 +6,15 @@ what users see (the messages still there, and where).
 """
 
 import os
+import time
 
 import pytest
 
 from mailstack import clients
 
 from test_pop3_retention_support import (
-    DAY, KW_RETRIEVED, POLICY, deliver, imap_flags, log_lines, retrieve, sweep,
-    swept_uids)
+    DAY, KW_RETRIEVED, POLICY, deliver, imap_flags, log_lines, retrieve, status,
+    sweep)
 
 pytestmark = pytest.mark.plugin("pop3_retention")
 
@@ -94,3 +95,64 @@ def test_move_never_leaves_the_personal_namespace(public):
     assert [(r["mailbox"], r["uid"]) for r in rows] == [("INBOX", 1)], rows
     assert len(imap_flags(stack, "ceo", "Public/Team")) == 1
     assert stack.message_count("alice") == 0
+
+
+# The harness writes no line break into a userdb value (its files are
+# line-based); SQL and LDAP userdbs return them as stored. This stands for
+# CR LF in set_userdb() and is put into the user files afterwards.
+CRLF = "@@CRLF@@"
+# Far longer values make Dovecot itself fail the lookup before a plugin
+# sees them (2.3: "auth-worker: Worker is buggy"; 2.4's auth panics in
+# var_expand on a 64 KiB %{literal()}).
+LONG = 4000
+
+
+def _crlf_in_userdb(stack, who):
+    """Turn CRLF in the user files into a real CR LF, as a SQL or LDAP
+    userdb would return it, and wait until Dovecot returns it."""
+    if stack.dialect == "2.3":
+        rel, raw = ("etc", "dovecot", "userdb.dict"), "\\r\\n"    # JSON escapes
+    else:
+        rel, raw = ("etc", "dovecot", "users"), "\\x0d\\x0a"      # inside %{literal()}
+    path = stack.paths.h(*rel)
+    with open(path) as f:
+        text = f.read()
+    assert CRLF in text, path
+    st = os.stat(path)
+    with open(path, "w") as f:
+        f.write(text.replace(CRLF, raw))
+    # a new mtime of its own: Dovecot's passwd-file looks at most once a second
+    os.utime(path, (st.st_atime, st.st_mtime + 2))
+    deadline = time.monotonic() + 10
+    while "\r" not in stack.doveadm("user", stack.account(who).address).stdout:
+        assert time.monotonic() < deadline, "Dovecot does not return the CR LF"
+        time.sleep(0.2)
+
+
+def test_hostile_userdb_values_are_logged_tamed(stack):
+    """A userdb value with CR/LF, or 4000 bytes long, is refused (the file's value
+    stands) and logged as one bounded line: it cannot forge log lines."""
+    stack.configure(policy_text=POLICY)
+    forged = "pop3(ceo@example.org): Info: forged by alice"
+    stack.set_userdb("alice", {
+        "pop3_retention_keep_after_retrieval": "0" + CRLF + forged,
+        "pop3_retention_on_dele": "defer " + "9" * LONG + "d",
+    })
+    _crlf_in_userdb(stack, "alice")
+    deliver(stack, "alice", ["one"])
+    offsets = stack.log_offsets()
+    retrieve(stack, "alice", [1])
+    text = stack.log_since(offsets)["dovecot"]
+    lines = text.split("\n")
+    refused = [ln for ln in lines if "Ignoring the userdb field" in ln]
+    assert len(refused) == 2, refused
+    # the forged text stays inside alice's warning line
+    assert [ln for ln in lines if "forged by alice" in ln] == [
+        ln for ln in refused if "keep_after_retrieval" in ln], lines
+    assert "\r" not in text
+    # the long value is not copied whole into the log
+    assert max(len(ln) for ln in refused) < 2048
+    # the file's values stand: kept 30 days, not purged at once
+    st = status(stack, "alice")
+    assert [r["state"] for r in st] == ["retrieved"], st
+    assert st[0]["expires"] == st[0]["retrieved"] + 30 * DAY
