@@ -7,6 +7,7 @@
 
 #include "lib.h"
 #include "array.h"
+#include "str-sanitize.h"
 #include "mail-user.h"
 #include "mp-dovecot.h"
 #if MP_DOVECOT_24
@@ -143,8 +144,12 @@ static void mp_user_policy_feed_cb(void *context, const char *name,
 	const char *error;
 
 	if (mp_user_policy_set_field(feed->up, name, value, &error) < 0) {
+		/* the value is the userdb's (a panel's, a user's): no CR/LF
+		   or other control bytes into the log, and not all of it */
 		e_warning(feed->event, "Ignoring the userdb field %s=%s (the "
-			  "policy file's value stands): %s", name, value, error);
+			  "policy file's value stands): %s",
+			  str_sanitize(name, 128), str_sanitize(value, 256),
+			  str_sanitize(error, 256));
 	}
 }
 
