@@ -6,6 +6,7 @@ what users see (the messages still there, and where).
 """
 
 import os
+import poplib
 import time
 
 import pytest
@@ -13,8 +14,9 @@ import pytest
 from mailstack import clients
 
 from test_pop3_retention_support import (
-    DAY, KW_RETRIEVED, POLICY, deliver, imap_flags, log_lines, retrieve, status,
-    sweep)
+    DAY, KW_DEFERRED, KW_HIDDEN, KW_RETRIEVED, POLICY, deliver, imap_flags,
+    log_lines, pop3_listing, retrieve, status, status_by_uid, sweep, uidl_map,
+    wait_pop3_sessions_done)
 
 pytestmark = pytest.mark.plugin("pop3_retention")
 
@@ -156,3 +158,40 @@ def test_hostile_userdb_values_are_logged_tamed(stack):
     st = status(stack, "alice")
     assert [r["state"] for r in st] == ["retrieved"], st
     assert st[0]["expires"] == st[0]["retrieved"] + 30 * DAY
+
+
+def test_a_dele_while_the_policy_cannot_be_loaded_deletes_nothing(stack):
+    """alice's policy defers a DELE by 7 days (an undo window). When the file
+    is broken at her QUIT, nobody knows what her DELE should do: it is not
+    applied, QUIT answers -ERR [SYS/TEMP] (RFC 1939: "some deleted messages
+    not removed"), the message stays and POP3 lists it again. Once the file
+    is fixed, the same DELE is deferred as the policy says."""
+    stack.configure(policy_text=POLICY)
+    deliver(stack, "alice", ["one", "two"])
+    stack.configure(policy_text=POLICY.replace("defer 7d", "sometimes"))
+    offsets = stack.log_offsets()
+
+    conn = clients.pop3(stack, "alice")
+    uidls = uidl_map(conn)
+    resp, lines, _ = conn.retr(1)
+    assert resp.startswith(b"+OK") and lines, resp
+    assert conn.dele(1).startswith(b"+OK")
+    assert conn.dele(2).startswith(b"+OK")
+    with pytest.raises(poplib.error_proto) as quit_err:
+        conn.quit()
+    conn.close()
+    wait_pop3_sessions_done(stack)
+    assert quit_err.value.args[0].startswith(b"-ERR [SYS/TEMP] "), quit_err.value
+    errors = log_lines(stack, offsets, "pop3_retention: Cannot load the policy")
+    assert errors and "%s:3:" % stack.policy_path() in errors[0], errors
+
+    # nothing deleted, nothing hidden
+    assert stack.message_count("alice") == 2
+    assert pop3_listing(stack, "alice") == sorted(uidls.values())
+    assert not any(f & {KW_HIDDEN, KW_DEFERRED} for f in imap_flags(stack, "alice").values())
+
+    stack.configure(policy_text=POLICY)
+    retrieve(stack, "alice", [], dele=[1])
+    assert stack.message_count("alice") == 2
+    assert pop3_listing(stack, "alice") == [uidls[2]]
+    assert status_by_uid(stack, "alice")[1]["state"] == "deferred"
