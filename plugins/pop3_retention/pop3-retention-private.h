@@ -89,6 +89,9 @@ struct pop3_retention_user {
 	uint32_t retr_uid_validity;
 	/* our own expunges: not a client DELE */
 	bool purging;
+	/* the policy cannot be loaded and the QUIT applied a DELE: its
+	   commit fails (pop3-retention-storage.c) */
+	bool dele_refused;
 	/* the folder of on_retrieve = move is outside the personal
 	   namespace (logged once) */
 	bool move_box_refused;

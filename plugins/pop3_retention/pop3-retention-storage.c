@@ -15,6 +15,10 @@
  *     No expunge happens, so lazy_expunge makes no copy of a kept DELE;
  *   - stock pop3's \Seen on retrieved mail is dropped when on_retrieve is
  *     none or move.
+ * When the user's policy cannot be loaded, nobody knows what a DELE should
+ * do (expunge, defer, hide): the QUIT applies none and fails, so the
+ * client keeps its DELEs for a later session (RFC 1939: "-ERR some
+ * deleted messages not removed").  Our own purges never run then.
  * Every mailbox: the keyword and extension ids are released on close. */
 
 #include "lib.h"
@@ -114,23 +118,45 @@ pop3_retention_mail_update_flags(struct mail *_mail,
 	pmail->super.update_flags(_mail, modify_type, flags);
 }
 
+/* The policy could not be loaded: a client's DELE, applied at QUIT, is
+   refused (the QUIT's commit fails, see below). */
+static void pop3_retention_mail_expunge_refused(struct mail *_mail)
+{
+	struct mail_private *mail = (struct mail_private *)_mail;
+	union mail_module_context *pmail = POP3_RETENTION_MAIL_CONTEXT(mail);
+	struct pop3_retention_user *puser = pop3_retention_box_user(_mail->box);
+
+	if (puser->pop3_client != NULL && puser->pop3_client->quit_seen &&
+	    !puser->purging) {
+		puser->dele_refused = TRUE;
+		return;
+	}
+	pmail->super.expunge(_mail);
+}
+
 void pop3_retention_mail_allocated(struct mail *_mail)
 {
 	struct mail_private *mail = (struct mail_private *)_mail;
 	struct pop3_retention_mailbox *pbox = POP3_RETENTION_CONTEXT(_mail->box);
+	struct pop3_retention_user *puser;
 	struct mail_vfuncs *v = mail->vlast;
 	union mail_module_context *pmail;
 
 	if (pbox == NULL || !pbox->pop3_session)
 		return;
-	if (!pop3_retention_box_user(_mail->box)->active)
+	puser = pop3_retention_box_user(_mail->box);
+	if (!puser->active && puser->user_policy != NULL)
 		return;
 	pmail = p_new(mail->pool, union mail_module_context, 1);
 	pmail->super = *v;
 	mail->vlast = &pmail->super;
-	v->get_stream = pop3_retention_mail_get_stream;
-	v->update_keywords = pop3_retention_mail_update_keywords;
-	v->update_flags = pop3_retention_mail_update_flags;
+	if (puser->active) {
+		v->get_stream = pop3_retention_mail_get_stream;
+		v->update_keywords = pop3_retention_mail_update_keywords;
+		v->update_flags = pop3_retention_mail_update_flags;
+	} else {
+		v->expunge = pop3_retention_mail_expunge_refused;
+	}
 	MODULE_CONTEXT_SET_SELF(mail, pop3_retention_mail_module, pmail);
 }
 
@@ -173,6 +199,17 @@ pop3_retention_transaction_commit(struct mailbox_transaction_context *t,
 	bool quit = pop3_retention_in_quit(puser) && !puser->quit_applied;
 	int ret;
 
+	if (puser->dele_refused) {
+		puser->dele_refused = FALSE;
+		e_error(puser->event, "The client's DELEs are not applied: "
+			"the policy cannot be loaded (%s)",
+			mp_dovecot_config_path(box->storage->user));
+		mail_storage_set_error(box->storage, MAIL_ERROR_TEMP,
+			"Some deleted messages not removed "
+			"(the retention policy is unavailable), try again later");
+		pbox->module_ctx.super.transaction_rollback(t);
+		return -1;
+	}
 	if (quit) T_BEGIN {
 		pop3_retention_stamp_quit(t, puser);
 	} T_END;
