@@ -195,3 +195,30 @@ def test_a_dele_while_the_policy_cannot_be_loaded_deletes_nothing(stack):
     assert stack.message_count("alice") == 2
     assert pop3_listing(stack, "alice") == [uidls[2]]
     assert status_by_uid(stack, "alice")[1]["state"] == "deferred"
+
+
+def test_move_into_a_folder_that_refuses_mail_loses_nothing(stack):
+    """on_retrieve = move when the folder takes no mail (here its Maildir is
+    read-only; stock Dovecot does not check the user's quota on a move
+    within the user's mail): nothing moves, nothing is lost, the messages
+    stay retrieved in INBOX under the same retention, and the failure is
+    logged."""
+    stack.configure(policy_text=POLICY + "pop3_retention user alice@example.com {\n"
+                    "  on_retrieve = move Archive/POP3\n}\n")
+    deliver(stack, "alice", ["one", "two", "three"])
+    stack.doveadm("mailbox", "create", "-u", "alice@example.com", "Archive/POP3")
+    folder = os.path.join(stack.mail_home("alice"), "Maildir", ".Archive.POP3")
+    for sub in ("tmp", "new", "cur"):
+        os.chmod(os.path.join(folder, sub), 0o555)
+    offsets = stack.log_offsets()
+    retrieve(stack, "alice", [1, 3])
+
+    flags = imap_flags(stack, "alice")
+    assert sorted(flags) == [1, 2, 3]
+    assert KW_RETRIEVED in flags[1] and KW_RETRIEVED in flags[3]
+    assert stack.message_count("alice", "Archive/POP3") == 0
+    errors = log_lines(stack, offsets, "Cannot move UID")
+    assert errors and "alice@example.com" in errors[0], errors
+    st = status_by_uid(stack, "alice")
+    assert [st[u]["state"] for u in (1, 2, 3)] == ["retrieved", "new", "retrieved"]
+    assert st[1]["expires"] == st[1]["retrieved"] + 30 * DAY
