@@ -222,3 +222,34 @@ def test_move_into_a_folder_that_refuses_mail_loses_nothing(stack):
     st = status_by_uid(stack, "alice")
     assert [st[u]["state"] for u in (1, 2, 3)] == ["retrieved", "new", "retrieved"]
     assert st[1]["expires"] == st[1]["retrieved"] + 30 * DAY
+
+
+def test_an_empty_mailpolicy_config_is_no_policy_not_the_default_file(stack):
+    """A userdb (or an expansion such as %{userdb:policy_file}) that gives
+    mailpolicy_config an empty value names no file: the user is inert and
+    the sweep fails, as with any unusable path. It is not the packaged
+    default file, whose retention may be anything (here: keep 0)."""
+    stack.configure(policy_text=POLICY)
+    default = None
+    if stack.dialect == "2.4":
+        # the packaged default, inside the Debian 13 tree (never the host's /etc)
+        default = os.path.join(stack.platform.root, "etc", "mailpolicy", "mailpolicy.conf")
+        assert not os.path.exists(default), default
+        os.makedirs(os.path.dirname(default))
+        with open(default, "w") as f:
+            f.write("pop3_retention {\n  keep_after_retrieval = 0\n}\n")
+    try:
+        stack.set_userdb("alice", {"mailpolicy_config": ""})
+        deliver(stack, "alice", ["one"])
+        offsets = stack.log_offsets()
+        retrieve(stack, "alice", [1])
+        assert stack.message_count("alice") == 1
+        errors = log_lines(stack, offsets, "pop3_retention: Cannot load the policy")
+        assert errors and "mailpolicy_config" in errors[0], errors
+        proc = stack.doveadm("pop3-retention", "sweep", "-u", "alice@example.com", check=False)
+        assert proc.returncode != 0, proc
+        assert stack.message_count("alice") == 1
+    finally:
+        if default is not None:
+            os.unlink(default)
+            os.rmdir(os.path.dirname(default))
