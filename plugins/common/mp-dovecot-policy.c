@@ -28,6 +28,12 @@ static struct mp_policy_holder *mp_holder_get(const char *path,
 		if (strcmp(mp_policy_holder_path(*holderp), path) == 0)
 			return *holderp;
 	}
+	if (path[0] == '\0') {
+		i_snprintf(error_text, sizeof(error_text), "%s is empty",
+			   MP_DOVECOT_CONFIG_SETTING);
+		*error_r = error_text;
+		return NULL;
+	}
 	if (path[0] != '/') {
 		/* the holder would resolve it against whatever directory
 		   this process happens to be in */

@@ -37,15 +37,19 @@ const char *mp_dovecot_config_path(struct mail_user *user)
 
 	if (settings_get(user->event, &mp_dovecot_setting_parser_info, 0,
 			 &set, &error) < 0) {
+		/* not the default file: which file was meant is unknown */
 		e_error(user->event, "%s: %s", mp_dovecot_plugin_name(), error);
-		return p_strdup(user->pool, MP_POLICY_DEFAULT_PATH);
+		return "";
 	}
 	path = p_strdup(user->pool, set->mailpolicy_config);
 	settings_free(set);
 #else
 	path = mail_user_plugin_getenv(user, MP_DOVECOT_CONFIG_SETTING);
 #endif
-	if (path == NULL || *path == '\0')
+	/* Unset is the default file (2.4 declares it as the default value);
+	   set but empty (an expansion of a missing userdb field) names no
+	   file, which is no policy, not the default one. */
+	if (path == NULL)
 		return p_strdup(user->pool, MP_POLICY_DEFAULT_PATH);
 	return p_strdup(user->pool, path);
 }

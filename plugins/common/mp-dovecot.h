@@ -68,8 +68,9 @@ const struct mp_env *mp_dovecot_env(void);
 /* True when the running Dovecot binary is name ("pop3", "doveadm", ...). */
 bool mp_dovecot_binary_is(const char *name);
 
-/* The user's mailpolicy_config (the default path when unset or empty),
-   allocated from user->pool. */
+/* The user's mailpolicy_config (the default path when unset; "" when set
+   empty or unreadable on 2.4, which loads no policy), allocated from
+   user->pool. */
 /* (mp-dovecot-user.c: the functions that take a mail_user need
    lib-storage; the others only libdovecot, for login plugins.) */
 const char *mp_dovecot_config_path(struct mail_user *user);
