@@ -253,3 +253,60 @@ def test_an_empty_mailpolicy_config_is_no_policy_not_the_default_file(stack):
         if default is not None:
             os.unlink(default)
             os.rmdir(os.path.dirname(default))
+
+
+def test_two_sessions_at_once_keep_what_one_of_them_deleted(stack):
+    """Two POP3 sessions of one user at once (pop3_lock_session = no, the
+    default): both RETR a message, one DELEs it and QUITs first, then the
+    other QUITs. The DELE is deferred as the policy says; neither session's
+    on_retrieve = move takes the kept DELE out of INBOX, and nothing else
+    moves or goes."""
+    stack.configure(policy_text=POLICY)
+    stack.set_userdb("alice", {"pop3_retention_on_retrieve": "move Archive/POP3"})
+    deliver(stack, "alice", ["one", "two"])
+    first = clients.pop3(stack, "alice")
+    second = clients.pop3(stack, "alice")
+    uidls = uidl_map(first)
+    for conn in (first, second):
+        resp, lines, _ = conn.retr(1)
+        assert resp.startswith(b"+OK") and lines, resp
+    assert second.dele(1).startswith(b"+OK")
+    assert second.quit().startswith(b"+OK")
+    assert first.quit().startswith(b"+OK")
+    wait_pop3_sessions_done(stack)
+
+    assert sorted(imap_flags(stack, "alice")) == [1, 2]
+    assert stack.message_count("alice", "Archive/POP3") == 0
+    st = status_by_uid(stack, "alice")
+    assert [st[1]["state"], st[2]["state"]] == ["deferred", "new"]
+    assert st[1]["expires"] > st[1]["retrieved"] + 7 * DAY - 5
+    assert pop3_listing(stack, "alice") == [uidls[2]]
+
+
+def test_a_recreated_mailbox_carries_no_old_times(stack):
+    """The INBOX's UIDVALIDITY changes (dovecot-uidlist and the index lost, as
+    when a mailbox is rebuilt or restored): the keywords in the file names
+    survive, the times do not. The retrieved message is re-stamped "now",
+    the others stay new, nothing expires earlier than before."""
+    stack.configure(policy_text=POLICY)
+    deliver(stack, "alice", ["one", "two", "three"])
+    retrieve(stack, "alice", [2])
+    before = status_by_uid(stack, "alice")
+    validity = before[2]["uidl"][8:]
+    while int(time.time()) <= before[2]["retrieved"]:
+        time.sleep(0.1)
+    stack.kick_all()
+    maildir = os.path.join(stack.mail_home("alice"), "Maildir")
+    for f in os.listdir(maildir):
+        if f.startswith("dovecot.index") or f.startswith("dovecot-uidlist"):
+            os.unlink(os.path.join(maildir, f))
+    os.unlink(os.path.join(maildir, "dovecot-uidvalidity"))
+
+    after = status(stack, "alice")
+    assert len(after) == 3
+    assert all(r["uidl"][8:] != validity for r in after), (validity, after)
+    retrieved = [r for r in after if r["state"] == "retrieved"]
+    assert len(retrieved) == 1 and retrieved[0]["retrieved"] > before[2]["retrieved"]
+    assert sorted(r["state"] for r in after) == ["new", "new", "retrieved"]
+    assert sweep(stack, "alice", as_of=before[2]["expires"])[0] == []
+    assert stack.message_count("alice") == 3
