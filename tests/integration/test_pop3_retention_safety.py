@@ -310,3 +310,21 @@ def test_a_recreated_mailbox_carries_no_old_times(stack):
     assert sorted(r["state"] for r in after) == ["new", "new", "retrieved"]
     assert sweep(stack, "alice", as_of=before[2]["expires"])[0] == []
     assert stack.message_count("alice") == 3
+
+
+@pytest.mark.parametrize("name", ["../../../../escape", "~root/escape", "INBOX/../escape"])
+def test_a_move_folder_name_cannot_leave_the_mail_directory(stack, name):
+    """A hostile on_retrieve = move name from the userdb: Dovecot refuses it
+    (logged), nothing is created outside the user's mail, and the retrieved
+    message stays in INBOX."""
+    stack.configure(policy_text=POLICY)
+    stack.set_userdb("alice", {"pop3_retention_on_retrieve": "move " + name})
+    deliver(stack, "alice", ["one"])
+    runtime = os.path.dirname(stack.paths.h("mail"))
+    before = {os.path.join(d, f) for d, _, fs in os.walk(runtime) for f in fs + [""]}
+    retrieve(stack, "alice", [1])
+    created = {os.path.join(d, f) for d, _, fs in os.walk(runtime) for f in fs + [""]} - before
+    assert not [p for p in created if "escape" in p and
+                not p.startswith(stack.mail_home("alice") + os.sep)], created
+    flags = imap_flags(stack, "alice")
+    assert list(flags) == [1] and KW_RETRIEVED in flags[1], flags
