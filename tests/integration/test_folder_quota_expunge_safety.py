@@ -179,6 +179,26 @@ def test_copy_of_two_refused_at_the_second_expunges_nothing(stack):
     c.logout()
 
 
+def test_multiappend_of_two_into_a_full_folder_makes_room_once(stack):
+    # Junk is full (10K of 10K); j0 (2K) going makes room for both 1K
+    # messages of one MULTIAPPEND: it is stored whole, and only j0 goes.
+    stack.reset(policy_text=JUNK)
+    c = imap(stack, "alice")
+    create(c, "Junk")
+    for i in range(5):
+        append_ok(c, "Junk", message(2 * K, "j%d" % i))
+    c.logout()
+    raw = RawImap(stack, "alice")
+    msgs = [message(K, "a"), message(K, "b")]
+    typ, txt, _ = raw.command(b"APPEND Junk " + b" ".join(literal(m) for m in msgs))
+    raw.close()
+    assert typ == "OK", "MULTIAPPEND: %s %s" % (typ, txt)
+    c = imap(stack, "alice")
+    assert subjects(c, "Junk") == ["j1", "j2", "j3", "j4", "a", "b"]
+    assert getquota(c, "Folder Junk") == {"STORAGE": (10, 10)}
+    c.logout()
+
+
 # alice's only: carol's Mail/Junk is the import source
 NESTED_INNER_REFUSES = """
 folder_quota user alice@example.com {
