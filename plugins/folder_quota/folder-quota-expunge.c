@@ -299,6 +299,12 @@ static void fq_ctx_expunged(struct quota_transaction_context *ctx,
 		ctx->bytes_ceil = (uint64_t)-1;
 	else
 		ctx->bytes_ceil += bytes;
+	/* the ceiling without grace too: each save of the transaction
+	   starts again from it (quota_alloc()), and the room stays made */
+	if (ctx->bytes_ceil2 > ((uint64_t)-1 - bytes))
+		ctx->bytes_ceil2 = (uint64_t)-1;
+	else
+		ctx->bytes_ceil2 += bytes;
 	if (ctx->count_ceil > ((uint64_t)-1 - count))
 		ctx->count_ceil = (uint64_t)-1;
 	else
