@@ -7,11 +7,18 @@ goes through; when any other root (a folder root that refuses, or the user's
 own quota) would still refuse it, nothing is expunged.  A COPY, MOVE or
 MULTIAPPEND that is refused leaves every folder as it was: the client was
 told NO, so no message may be gone; and a COPY within the folder copies the
-messages it names before their originals make room for the copies.
+messages it names before their originals make room for the copies.  dsync
+(replication, doveadm backup/sync) copies what the other side has, as stock
+quota lets it: a folder limit neither refuses nor expunges there.
 """
+
+import glob
+import os
+import shutil
 
 import pytest
 
+from mailstack.dovecot_conf import MAIL_UID
 from test_folder_quota_util import (
     RawImap, append_ok, create, getquota, imap, literal, message, select,
     subjects, uid_command, uids)
@@ -239,4 +246,49 @@ def test_doveadm_import_refused_by_one_root_expunges_nothing_for_another(stack):
     c = imap(stack, "alice")
     assert subjects(c, "Mail/Junk") == ["j0", "j1", "j2"]
     assert getquota(c, "Folder Mail") == {"STORAGE": (8, 10)}
+    c.logout()
+
+
+@pytest.mark.parametrize("when_full", ["refuse", "expunge_oldest"])
+def test_dsync_replicates_and_never_enforces(stack, when_full):
+    # `doveadm backup -R` makes alice's mail what the source has; dsync
+    # copies a message it finds in another local folder (m0 in INBOX) into
+    # Trash.  As the quota plugin ignores quota for dsync, a folder limit
+    # must neither refuse that copy nor expunge for it: a replica that
+    # enforced it would differ from its source, and a two-way sync would
+    # carry the expunge back.
+    stack.reset(policy_text="""
+folder_quota {
+  folder Trash {
+    messages = 2
+    when_full = %s
+  }
+}
+""" % when_full)
+    c = imap(stack, "alice")
+    create(c, "Trash")
+    append_ok(c, "INBOX", message(600, "m0"))
+    append_ok(c, "Trash", message(600, "t0"))
+    append_ok(c, "Trash", message(600, "t1"))
+    c.logout()
+    # the source: alice's Maildir with m0's file also in Trash (a maildir
+    # message's GUID is its file name, so dsync finds it in INBOX)
+    home = stack.paths.h("mail", "example.com", "alice", "Maildir")
+    src = stack.paths.h("mail", "example.com", "alice-source")
+    shutil.copytree(home, src, symlinks=True)
+    inbox = glob.glob(os.path.join(src, "cur", "*")) + glob.glob(os.path.join(src, "new", "*"))
+    assert len(inbox) == 1, inbox
+    shutil.copy2(inbox[0], os.path.join(src, ".Trash", "cur", os.path.basename(inbox[0])))
+    for root, dirs, files in os.walk(src):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), MAIL_UID, MAIL_UID)
+    os.chown(src, MAIL_UID, MAIL_UID)
+    proc = stack.doveadm("backup", "-R", "-u", "alice@example.com",
+                         "maildir:" + stack.paths.i("mail", "example.com", "alice-source"),
+                         check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Quota exceeded" not in proc.stderr, proc.stderr
+    c = imap(stack, "alice")
+    assert subjects(c, "Trash") == ["t0", "t1", "m0"]
+    assert subjects(c, "INBOX") == ["m0"]
     c.logout()
