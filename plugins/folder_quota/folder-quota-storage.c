@@ -469,8 +469,12 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 	int ret;
 
 	/* Deliveries keep the quota plugin's own check, which falls back to
-	   INBOX and never refuses INBOX (fq_test_alloc()). */
-	if (fq_mailbox_user(box) != NULL &&
+	   INBOX and never refuses INBOX (fq_test_alloc()).  dsync copies
+	   what the other side has: the quota plugin ignores quota for it,
+	   and so do folder limits (a replica that refused or expunged would
+	   differ from its source, and a two-way sync carries expunges
+	   back). */
+	if (fq_mailbox_user(box) != NULL && !box->storage->user->dsyncing &&
 	    (moving || !fbox->fuser->delivery)) {
 		fq_note_freed(fbox->fuser, NULL, 0, 0);
 		T_BEGIN {
