@@ -25,7 +25,7 @@
 #include "folder-quota-plugin.h"
 
 struct fq_expunge_mail {
-	uint32_t seq, uid;
+	uint32_t uid;
 	time_t saved;
 	uoff_t size;
 };
@@ -97,7 +97,6 @@ int fq_expunge_choose(struct fq_user *fuser, struct mailbox *target,
 			continue;
 		}
 		m = array_append_space(&mails);
-		m->seq = mail->seq;
 		m->uid = mail->uid;
 		if (mail_get_save_date(mail, &m->saved) < 0 || m->saved <= 0)
 			(void)mail_get_received_date(mail, &m->saved);
