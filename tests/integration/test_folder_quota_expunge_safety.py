@@ -136,6 +136,32 @@ def test_copy_of_several_within_a_full_trash_loses_nothing(stack):
     c.logout()
 
 
+def test_move_of_more_than_the_folder_holds_is_refused_and_loses_nothing(stack):
+    # Five messages cannot fit a Trash of three even once it is empty: the
+    # MOVE is refused, and neither Trash nor INBOX loses a message.
+    stack.reset(policy_text=TRASH)
+    c = imap(stack, "alice")
+    create(c, "Trash")
+    for i in range(3):
+        append_ok(c, "Trash", message(600, "t%d" % i))
+    for i in range(5):
+        append_ok(c, "INBOX", message(600, "i%d" % i))
+    select(c, "INBOX")
+    typ, txt = uid_command(c, "MOVE", "1:5", "Trash")
+    c.unselect()
+    assert typ == "NO" and "[OVERQUOTA]" in txt, "MOVE: %s %s" % (typ, txt)
+    assert subjects(c, "Trash") == ["t0", "t1", "t2"]
+    assert subjects(c, "INBOX") == ["i%d" % i for i in range(5)]
+    # three fit, by all of Trash's old mail
+    select(c, "INBOX")
+    typ, txt = uid_command(c, "MOVE", "1:3", "Trash")
+    c.unselect()
+    assert typ == "OK", "MOVE: %s %s" % (typ, txt)
+    assert subjects(c, "Trash") == ["i0", "i1", "i2"]
+    assert subjects(c, "INBOX") == ["i3", "i4"]
+    c.logout()
+
+
 JUNK = """
 folder_quota {
   folder Junk {
