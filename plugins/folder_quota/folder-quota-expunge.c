@@ -5,9 +5,12 @@
  * trash plugin hooks in the same way).  When the stock check refuses and
  * one of our roots is over:
  * - when_full = expunge_oldest: the target folder's oldest messages (by
- *   save date) are expunged until the save fits that root, never more,
- *   and only when no other root would still refuse it (else nothing is
- *   expunged); then the check is made again.
+ *   save date) are chosen until the save fits that root, never more, and
+ *   only when no other root would still refuse it (else none is); then
+ *   the check is made again.  The chosen messages are expunged when the
+ *   saving transaction commits, never when it does not (struct
+ *   fq_expunge_plan): a MULTIAPPEND or COPY refused at a later message
+ *   costs no mail, and a COPY within the folder copies first.
  * - otherwise the refusal stands, with a text naming the folder (the
  *   client sees NO [OVERQUOTA] and it), and in LMTP/LDA a log line: the
  *   delivery goes on to INBOX, which no folder limit refuses there. */
@@ -22,7 +25,7 @@
 #include "folder-quota-plugin.h"
 
 struct fq_expunge_mail {
-	uint32_t seq, uid;
+	uint32_t uid;
 	time_t saved;
 	uoff_t size;
 };
@@ -35,12 +38,27 @@ static int fq_expunge_mail_cmp(const struct fq_expunge_mail *m1,
 	return m1->uid < m2->uid ? -1 : (m1->uid > m2->uid ? 1 : 0);
 }
 
-int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
-		      struct fq_root *froot,
+static bool fq_expunge_plan_has(const struct fq_expunge_plan *plan,
+				uint32_t uid)
+{
+	const uint32_t *planned;
+
+	if (!array_is_created(&plan->uids))
+		return FALSE;
+	array_foreach(&plan->uids, planned) {
+		if (*planned == uid)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+int fq_expunge_choose(struct fq_user *fuser, struct mailbox *target,
+		      struct fq_expunge_plan *plan, struct fq_root *froot,
 		      uint64_t bytes_needed, uint64_t count_needed,
 		      uint64_t others_bytes, uint64_t others_count,
 		      uint64_t *bytes_freed_r, uint64_t *count_freed_r)
 {
+	const char *vname = mailbox_get_vname(target);
 	struct mailbox *box;
 	struct mailbox_transaction_context *t;
 	struct mail_search_args *search_args;
@@ -53,7 +71,9 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 	int ret = 1;
 
 	*bytes_freed_r = *count_freed_r = 0;
-	box = mailbox_alloc(fuser->ns->list, vname, 0);
+	/* the target's own instance may be open for saving only: look at
+	   the folder through one of our own */
+	box = mailbox_alloc(target->list, vname, MAILBOX_FLAG_READONLY);
 	if (mailbox_open(box) < 0 ||
 	    mailbox_sync(box, MAILBOX_SYNC_FLAG_FULL_READ) < 0) {
 		e_error(fuser->event, "expunge_oldest: cannot open %s: %s",
@@ -72,8 +92,11 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 
 	t_array_init(&mails, 64);
 	while (mailbox_search_next(search_ctx, &mail)) {
+		if (fq_expunge_plan_has(plan, mail->uid)) {
+			/* already chosen for an earlier save */
+			continue;
+		}
 		m = array_append_space(&mails);
-		m->seq = mail->seq;
 		m->uid = mail->uid;
 		if (mail_get_save_date(mail, &m->saved) < 0 || m->saved <= 0)
 			(void)mail_get_received_date(mail, &m->saved);
@@ -84,6 +107,8 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 	}
 	if (mailbox_search_deinit(&search_ctx) < 0)
 		ret = -1;
+	mailbox_transaction_rollback(&t);
+	mailbox_free(&box);
 
 	if (ret > 0) {
 		/* oldest first; take only as many as the save needs */
@@ -102,29 +127,19 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 			ret = 0;
 	}
 	if (ret > 0) {
-		mail = mail_alloc(t, 0, NULL);
+		if (!array_is_created(&plan->uids))
+			i_array_init(&plan->uids, 8);
 		for (i = 0; i < n; i++) {
 			m = array_idx_modifiable(&mails, i);
-			mail_set_seq(mail, m->seq);
-			mail_expunge(mail);
+			array_push_back(&plan->uids, &m->uid);
 		}
-		mail_free(&mail);
-		if (mailbox_transaction_commit(&t) < 0 ||
-		    mailbox_sync(box, 0) < 0) {
-			e_error(fuser->event, "expunge_oldest in %s failed: %s",
-				vname, mailbox_get_last_internal_error(box, NULL));
-			ret = -1;
-		}
-	} else {
-		mailbox_transaction_rollback(&t);
-	}
-	mailbox_free(&box);
-
-	if (ret > 0) {
-		e_info(fuser->event, "%s is full (%s, when_full = "
-		       "expunge_oldest): expunged its %"PRIu64" oldest "
-		       "message(s), %"PRIu64" bytes, to make room",
-		       vname, froot->name, count, bytes);
+		plan->bytes += bytes;
+		plan->count += count;
+		if (plan->root_name == NULL)
+			plan->root_name = i_strdup(froot->name);
+		e_debug(fuser->event, "expunge_oldest: %s: %"PRIu64" message(s), "
+			"%"PRIu64" bytes to go when the save commits",
+			vname, count, bytes);
 		*bytes_freed_r = bytes;
 		*count_freed_r = count;
 	} else if (ret == 0) {
@@ -135,10 +150,69 @@ int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
 	return ret;
 }
 
+void fq_expunge_plan_run(struct fq_user *fuser, struct mailbox_list *list,
+			 const char *vname, struct fq_expunge_plan *plan)
+{
+	struct mailbox *box;
+	struct mailbox_transaction_context *t;
+	struct mail *mail;
+	const uint32_t *uid;
+	uint64_t bytes = 0, count = 0;
+	uoff_t size;
+
+	if (plan->count == 0) {
+		fq_expunge_plan_free(plan);
+		return;
+	}
+	box = mailbox_alloc(list, vname, 0);
+	if (mailbox_open(box) < 0 || mailbox_sync(box, 0) < 0) {
+		e_error(fuser->event, "expunge_oldest: cannot open %s: %s",
+			vname, mailbox_get_last_internal_error(box, NULL));
+		mailbox_free(&box);
+		fq_expunge_plan_free(plan);
+		return;
+	}
+	t = mailbox_transaction_begin(box, 0, "folder_quota expunge_oldest");
+	mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE, NULL);
+	array_foreach(&plan->uids, uid) {
+		if (!mail_set_uid(mail, *uid)) {
+			/* expunged meanwhile */
+			continue;
+		}
+		if (mail_get_virtual_size(mail, &size) == 0)
+			bytes += size;
+		mail_expunge(mail);
+		count++;
+	}
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&t) < 0 ||
+	    mailbox_sync(box, 0) < 0) {
+		e_error(fuser->event, "expunge_oldest in %s failed: %s",
+			vname, mailbox_get_last_internal_error(box, NULL));
+	} else {
+		e_info(fuser->event, "%s is full (%s, when_full = "
+		       "expunge_oldest): expunged its %"PRIu64" oldest "
+		       "message(s), %"PRIu64" bytes, to make room",
+		       vname, plan->root_name, count, bytes);
+	}
+	mailbox_free(&box);
+	fq_expunge_plan_free(plan);
+}
+
+void fq_expunge_plan_free(struct fq_expunge_plan *plan)
+{
+	if (array_is_created(&plan->uids))
+		array_free(&plan->uids);
+	i_free(plan->root_name);
+	plan->bytes = plan->count = 0;
+}
+
 /* How much root is over when the transaction adds size bytes and one
-   message; FALSE when it fits. */
+   message, once the messages of plan (NULL: none) are gone; FALSE when it
+   fits. */
 static bool
 fq_root_over(struct fq_root *froot, struct quota_transaction_context *ctx,
+	     const struct fq_expunge_plan *plan,
 	     uoff_t size, uint64_t *bytes_needed_r, uint64_t *count_needed_r,
 	     uint64_t *bytes_r, uint64_t *count_r)
 {
@@ -149,6 +223,12 @@ fq_root_over(struct fq_root *froot, struct quota_transaction_context *ctx,
 	if (fq_root_get_usage(froot, &bytes, &count, &error) < 0) {
 		e_error(froot->fuser->event, "%s", error);
 		return FALSE;
+	}
+	if (plan != NULL) {
+		/* chosen for this transaction's earlier saves: in the index
+		   until it commits */
+		bytes = bytes > plan->bytes ? bytes - plan->bytes : 0;
+		count = count > plan->count ? count - plan->count : 0;
 	}
 	if (ctx->bytes_used > 0)
 		bytes += ctx->bytes_used;
@@ -218,6 +298,12 @@ static void fq_ctx_expunged(struct quota_transaction_context *ctx,
 		ctx->bytes_ceil = (uint64_t)-1;
 	else
 		ctx->bytes_ceil += bytes;
+	/* the ceiling without grace too: each save of the transaction
+	   starts again from it (quota_alloc()), and the room stays made */
+	if (ctx->bytes_ceil2 > ((uint64_t)-1 - bytes))
+		ctx->bytes_ceil2 = (uint64_t)-1;
+	else
+		ctx->bytes_ceil2 += bytes;
 	if (ctx->count_ceil > ((uint64_t)-1 - count))
 		ctx->count_ceil = (uint64_t)-1;
 	else
@@ -299,6 +385,15 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 	overruns_r = &overruns;
 #endif
 
+	/* what expunge_oldest chooses goes into the plan of the transaction
+	   saving into ctx->box, expunged when it commits; without one (a
+	   check that saves nothing) nothing is chosen */
+	struct fq_expunge_plan *plan = fq_mailbox_plan(ctx->box);
+	unsigned int plan_uids = plan == NULL || !array_is_created(&plan->uids) ?
+		0 : array_count(&plan->uids);
+	uint64_t plan_bytes = plan == NULL ? 0 : plan->bytes;
+	uint64_t plan_count = plan == NULL ? 0 : plan->count;
+
 	fq_restore_refusal_text(fuser, ctx);
 	if (fuser->freed_box != NULL && fuser->freed_box == ctx->box) {
 		/* a MOVE check made room for this save after the quota plugin
@@ -315,6 +410,14 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 		if (ret != QUOTA_ALLOC_RESULT_OVER_QUOTA &&
 		    ret != QUOTA_ALLOC_RESULT_OVER_QUOTA_LIMIT)
 			return ret;
+		if (plan != NULL && plan->count != plan_count) {
+			/* refused even so: the save does not happen, so
+			   nothing goes for it */
+			array_delete(&plan->uids, plan_uids,
+				     array_count(&plan->uids) - plan_uids);
+			plan->bytes = plan_bytes;
+			plan->count = plan_count;
+		}
 
 		n = fq_mailbox_roots(ctx->box, &roots);
 		over = NULL;
@@ -323,8 +426,8 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 		for (i = 0; i < n; i++) {
 			uint64_t b, c;
 
-			if (!fq_root_over(roots[i], ctx, size, &need_b, &need_c,
-					  &b, &c))
+			if (!fq_root_over(roots[i], ctx, plan, size,
+					  &need_b, &need_c, &b, &c))
 				continue;
 			if (over == NULL) {
 				over = roots[i];
@@ -342,7 +445,7 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 			/* another root (the user's) refuses: stock text */
 			return ret;
 		}
-		if (attempt > 0 || !all_expunge ||
+		if (attempt > 0 || !all_expunge || plan == NULL ||
 		    ret == QUOTA_ALLOC_RESULT_OVER_QUOTA_LIMIT)
 			break;
 		uint64_t others_b, others_c;
@@ -351,12 +454,10 @@ static enum quota_alloc_result fq_test_alloc(FQ_TEST_ALLOC_ARGS)
 #else
 		fq_others_need(ctx, size, &others_b, &others_c);
 #endif
-		if (fq_expunge_oldest(fuser, mailbox_get_vname(ctx->box), over,
+		if (fq_expunge_choose(fuser, ctx->box, plan, over,
 				      max_b, max_c, others_b, others_c,
 				      &freed_b, &freed_c) <= 0)
 			break;
-		for (i = 0; i < n; i++)
-			roots[i]->cache_tv.tv_sec = 0;
 		fq_ctx_expunged(ctx, freed_b, freed_c);
 	}
 

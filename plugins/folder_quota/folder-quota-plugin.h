@@ -97,6 +97,19 @@ struct fq_pending {
 	struct fq_root_spec spec;
 };
 
+/* The oldest messages of a transaction's mailbox that when_full =
+   expunge_oldest chose to make room for the transaction's saves.  They are
+   expunged once the transaction has committed, and never when it does not:
+   a save refused later (a MULTIAPPEND's or a COPY's next message, the
+   user's own quota) then costs no mail, and a COPY within the folder has
+   copied its messages before they go. */
+struct fq_expunge_plan {
+	ARRAY(uint32_t) uids;
+	uint64_t bytes, count;
+	/* the root that asked first, for the log line */
+	char *root_name;
+};
+
 struct fq_user {
 	union mail_user_module_context module_ctx;
 	struct mail_user *user;
@@ -201,6 +214,9 @@ int fq_mailbox_get_usage(struct fq_user *fuser, const char *vname,
 
 /* folder-quota-storage.c */
 void fq_mailbox_allocated(struct mailbox *box);
+/* The expunge plan of the one transaction open on box (this instance),
+   NULL when there is none or more than one. */
+struct fq_expunge_plan *fq_mailbox_plan(struct mailbox *box);
 /* The roots (ours) that govern box; NULL/0 when none. */
 unsigned int fq_mailbox_roots(struct mailbox *box, struct fq_root ***roots_r);
 bool fq_mailbox_is_governed_by(struct mailbox *box, struct fq_root *froot);
@@ -218,17 +234,22 @@ void fq_usage_cache_deinit(struct fq_user *fuser);
 
 /* folder-quota-expunge.c */
 void fq_expunge_user_init(struct fq_user *fuser);
-/* Expunges the oldest (by save date) messages of vname until at least
-   bytes_needed bytes and count_needed messages are gone, and no more; only
-   when those also free others_bytes and others_count (what the other
-   roots that refuse the save need): all or nothing.  Returns 1 when done
-   (freed amounts in *_r), 0 when that cannot be (nothing expunged), -1 on
-   error. */
-int fq_expunge_oldest(struct fq_user *fuser, const char *vname,
-		      struct fq_root *froot,
+/* Adds to plan the oldest (by save date) messages of box that are not in
+   it yet, until they free at least bytes_needed bytes and count_needed
+   messages, and no more; only when those also free others_bytes and
+   others_count (what the other roots that refuse the save need): all or
+   nothing.  Returns 1 when done (what they free in *_r), 0 when that
+   cannot be (plan unchanged), -1 on error. */
+int fq_expunge_choose(struct fq_user *fuser, struct mailbox *box,
+		      struct fq_expunge_plan *plan, struct fq_root *froot,
 		      uint64_t bytes_needed, uint64_t count_needed,
 		      uint64_t others_bytes, uint64_t others_count,
 		      uint64_t *bytes_freed_r, uint64_t *count_freed_r);
+/* Expunges the messages of plan from the mailbox vname of list (after the
+   transaction they made room for committed), and empties plan. */
+void fq_expunge_plan_run(struct fq_user *fuser, struct mailbox_list *list,
+			 const char *vname, struct fq_expunge_plan *plan);
+void fq_expunge_plan_free(struct fq_expunge_plan *plan);
 
 /* Notes room expunge_oldest made in box for the save in progress (box
    NULL: forget it). */

@@ -37,15 +37,21 @@ struct fq_mailbox {
 	unsigned int generation;
 	unsigned int root_count;
 	const char **root_vnames;
+	/* the transactions open on this mailbox instance, and the last one
+	   begun: the quota plugin's check of a save names only the mailbox,
+	   and the plan of a transaction it may add to must be certain */
+	unsigned int open_transactions;
+	struct mailbox_transaction_context *last_transaction;
 	bool matched:1;
 	bool inbox:1;
 };
 
 struct fq_transaction {
 	union mailbox_transaction_module_context module_ctx;
-	/* what this transaction moved in so far (Dovecot 2.3 MOVE checks) */
 	/* copied or moved in by this transaction, not yet in the index */
 	uint64_t added_bytes, added_count;
+	/* expunged from the mailbox once this transaction commits */
+	struct fq_expunge_plan plan;
 };
 
 static MODULE_CONTEXT_DEFINE_INIT(fq_storage_module,
@@ -288,7 +294,21 @@ fq_transaction_begin(struct mailbox *box, enum mailbox_transaction_flags flags,
 	fuser->quota_tx_calls--;
 	ft = i_new(struct fq_transaction, 1);
 	MODULE_CONTEXT_SET(t, fq_storage_module, ft);
+	fbox->open_transactions++;
+	fbox->last_transaction = t;
 	return t;
+}
+
+struct fq_expunge_plan *fq_mailbox_plan(struct mailbox *box)
+{
+	struct fq_mailbox *fbox = FQ_CONTEXT(box);
+	struct fq_transaction *ft;
+
+	if (fbox == NULL || fbox->open_transactions != 1 ||
+	    fbox->last_transaction == NULL)
+		return NULL;
+	ft = FQ_CONTEXT(fbox->last_transaction);
+	return ft == NULL ? NULL : &ft->plan;
 }
 
 static int
@@ -300,9 +320,18 @@ fq_transaction_commit(struct mailbox_transaction_context *t,
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(t);
 	int ret;
 
+	i_assert(fbox->open_transactions > 0);
+	fbox->open_transactions--;
+	if (fbox->last_transaction == t)
+		fbox->last_transaction = NULL;
 	fbox->fuser->quota_tx_calls++;
 	ret = fbox->module_ctx.super.transaction_commit(t, changes_r);
 	fbox->fuser->quota_tx_calls--;
+	/* the saves are in: now the room they were promised is made */
+	if (ret == 0)
+		fq_expunge_plan_run(fbox->fuser, box->list, box->vname, &ft->plan);
+	else
+		fq_expunge_plan_free(&ft->plan);
 	fq_usage_cache_forget(fbox->fuser, box->vname);
 	if (fq_mailbox_user(box) != NULL)
 		fq_roots_forget_usage(box);
@@ -318,7 +347,12 @@ static void fq_transaction_rollback(struct mailbox_transaction_context *t)
 	struct fq_mailbox *fbox = FQ_CONTEXT_REQUIRE(t->box);
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(t);
 
+	i_assert(fbox->open_transactions > 0);
+	fbox->open_transactions--;
+	if (fbox->last_transaction == t)
+		fbox->last_transaction = NULL;
 	fbox->module_ctx.super.transaction_rollback(t);
+	fq_expunge_plan_free(&ft->plan);
 	i_free(ft);
 	fq_note_freed(fbox->fuser, NULL, 0, 0);
 	i_assert(fbox->fuser->open_transactions > 0);
@@ -339,27 +373,31 @@ const char *fq_over_text(struct fq_root *froot, uint64_t bytes, uint64_t count)
 		(bytes + 1023) / 1024, (froot->storage_limit + 1023) / 1024);
 }
 
-/* For each folder root of the destination (for a move: that does not
-   also govern the source), check that the copied or moved mail fits,
-   counting what this transaction already added (making room when the
-   root says expunge_oldest; what was freed is handed to the quota
-   plugin's check of the same save, see fq_test_alloc()).  Done before
-   the copy, because the quota plugin checks a copy only after the
-   storage made it: a caller that goes on after a failed copy and
-   commits (doveadm import) would otherwise keep that mail over the
-   limit, and trip the commit's count of saved mail.  Returns 0 when it
-   may go on, -1 with the storage error set. */
+/* Whether the copied or moved mail fits each folder root of the
+   destination (for a move: that does not also govern the source),
+   counting what this transaction already added and what it will expunge.
+   As the quota plugin's check does (fq_test_alloc()), a root with
+   expunge_oldest makes room only when every root that is over has it,
+   and then by one choice of the destination's oldest messages that
+   satisfies them all; they go when the transaction commits (what they
+   free is handed to the quota plugin's check of the same save, see
+   fq_test_alloc()).  Done before the copy, because the quota plugin
+   checks a copy only after the storage made it: a caller that goes on
+   after a failed copy and commits (doveadm import) would otherwise keep
+   that mail over the limit, and trip the commit's count of saved mail.
+   Returns 0 when it may go on, -1 with the storage error set. */
 static int fq_copy_check(struct mail_save_context *ctx, struct mail *mail,
 			 bool moving)
 {
 	struct mailbox *box = ctx->transaction->box;
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(ctx->transaction);
-	struct fq_root **roots;
+	struct fq_root **roots, *over = NULL, *refuser = NULL;
 	const char *error;
 	uint64_t bytes, count, needed_bytes, needed_count, freed_b, freed_c;
+	uint64_t max_b = 0, max_c = 0, over_b = 0, over_c = 0;
+	uint64_t refuser_b = 0, refuser_c = 0;
 	uoff_t size;
 	unsigned int i, n;
-	int ret;
 
 	n = fq_mailbox_roots(box, &roots);
 	if (n == 0)
@@ -376,6 +414,8 @@ static int fq_copy_check(struct mail_save_context *ctx, struct mail *mail,
 				"%s - moving mail anyway", error);
 			continue;
 		}
+		bytes = bytes > ft->plan.bytes ? bytes - ft->plan.bytes : 0;
+		count = count > ft->plan.count ? count - ft->plan.count : 0;
 		bytes += ft->added_bytes;
 		count += ft->added_count;
 		needed_bytes = roots[i]->storage_limit == 0 ||
@@ -386,24 +426,37 @@ static int fq_copy_check(struct mail_save_context *ctx, struct mail *mail,
 			count + 1 - roots[i]->message_limit;
 		if (needed_bytes == 0 && needed_count == 0)
 			continue;
-		if (roots[i]->expunge_oldest &&
-		    (roots[i]->storage_limit == 0 ||
-		     size <= roots[i]->storage_limit)) {
-			ret = fq_expunge_oldest(roots[i]->fuser, box->vname,
-						roots[i], needed_bytes,
-						needed_count, 0, 0,
-						&freed_b, &freed_c);
-			if (ret > 0) {
-				roots[i]->cache_tv.tv_sec = 0;
-				fq_note_freed(roots[i]->fuser, box, freed_b, freed_c);
-				continue;
-			}
+		if (over == NULL) {
+			over = roots[i];
+			over_b = bytes;
+			over_c = count;
 		}
-		mail_storage_set_error(box->storage, MAIL_ERROR_NOQUOTA,
-				       fq_over_text(roots[i], bytes, count));
-		return -1;
+		if ((!roots[i]->expunge_oldest ||
+		     (roots[i]->storage_limit > 0 &&
+		      size > roots[i]->storage_limit)) && refuser == NULL) {
+			refuser = roots[i];
+			refuser_b = bytes;
+			refuser_c = count;
+		}
+		max_b = I_MAX(max_b, needed_bytes);
+		max_c = I_MAX(max_c, needed_count);
 	}
-	return 0;
+	if (over == NULL)
+		return 0;
+	if (refuser == NULL) {
+		if (fq_expunge_choose(over->fuser, box, &ft->plan, over,
+				      max_b, max_c, 0, 0,
+				      &freed_b, &freed_c) > 0) {
+			fq_note_freed(over->fuser, box, freed_b, freed_c);
+			return 0;
+		}
+		refuser = over;
+		refuser_b = over_b;
+		refuser_c = over_c;
+	}
+	mail_storage_set_error(box->storage, MAIL_ERROR_NOQUOTA,
+			       fq_over_text(refuser, refuser_b, refuser_c));
+	return -1;
 }
 
 static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
@@ -413,13 +466,16 @@ static int fq_copy(struct mail_save_context *ctx, struct mail *mail)
 	struct fq_transaction *ft = FQ_CONTEXT_REQUIRE(ctx->transaction);
 	uoff_t size;
 	bool moving = ctx->moving;
+	int ret;
 
 	/* Deliveries keep the quota plugin's own check, which falls back to
-	   INBOX and never refuses INBOX (fq_test_alloc()). */
-	if (fq_mailbox_user(box) != NULL &&
+	   INBOX and never refuses INBOX (fq_test_alloc()).  dsync copies
+	   what the other side has: the quota plugin ignores quota for it,
+	   and so do folder limits (a replica that refused or expunged would
+	   differ from its source, and a two-way sync carries expunges
+	   back). */
+	if (fq_mailbox_user(box) != NULL && !box->storage->user->dsyncing &&
 	    (moving || !fbox->fuser->delivery)) {
-		int ret;
-
 		fq_note_freed(fbox->fuser, NULL, 0, 0);
 		T_BEGIN {
 			ret = fq_copy_check(ctx, mail, moving);
