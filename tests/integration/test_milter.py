@@ -183,6 +183,36 @@ def test_real_auth_and_sender_binding(stack, listener):
     assert fields["tls"].startswith("TLSv1.")
 
 
+@pytest.mark.parametrize("sender, postfix_reads", [
+    # a group around another address, then an unclosed comment
+    ("alice+x:bob@evil.example;(@example.com", "bob@evil.example"),
+    # an unclosed comment hides the real domain
+    ("alice+x@evil.example(@example.com", "alice+x@evil.example"),
+])
+def test_sender_binding_judges_the_address_postfix_uses(stack, sender, postfix_reads):
+    # Postfix reads MAIL FROM as an RFC 822 address and queues the address
+    # it finds there (postfix_reads), whatever text is around it; the
+    # milter saw that text and took its last "@example.com" for alice's
+    # domain
+    use(stack, policy())
+    conn = login_session(stack, "submission", "alice")
+    code, text = conn.docmd("MAIL", "FROM:<%s>" % sender)
+    if code == 250:
+        code2, _ = conn.rcpt("bob@example.org")
+        if code2 == 250:
+            conn.data(b"Subject: t\r\n\r\nhello\r\n")
+            stack.wait_for_messages("bob")
+            msg = maildir_messages(stack, "bob@example.org")[0]
+            raise AssertionError("alice sent as %s (Postfix reads %s): MAIL answered %d %r"
+                                 % (msg["Return-Path"], postfix_reads, code, text))
+    assert code == 553, (code, text)
+    assert text.startswith(b"5.7.1 sender <") and b"not owned by alice@example.com" in text, text
+    conn.rset()
+    # alice's own address, plus-addressed, still goes
+    assert send_data(conn, "alice+news@example.com", ["bob@example.org"])[0] == 250
+    conn.quit()
+
+
 def test_tls_version_floor(stack):
     use(stack, policy().replace("min_tls = TLSv1.2", "min_tls = TLSv1.3"))
     old = clients.client_tls_context()
