@@ -213,6 +213,18 @@ def test_sender_binding_judges_the_address_postfix_uses(stack, sender, postfix_r
     conn.quit()
 
 
+def test_reply_text_keeps_a_percent_sign(stack):
+    # the milter's reply text is a format for the MTA (Postfix turns "%%"
+    # into "%" and drops a single "%"): the client must read the address
+    # it sent, as it sent it
+    use(stack, policy())
+    conn = login_session(stack, "submission", "alice")
+    code, text = conn.mail("carol%relay@example.com")
+    assert code == 553, (code, text)
+    assert b"5.7.1 sender <carol%relay@example.com> not owned by alice@example.com" in text, text
+    conn.quit()
+
+
 def test_tls_version_floor(stack):
     use(stack, policy().replace("min_tls = TLSv1.2", "min_tls = TLSv1.3"))
     old = clients.client_tls_context()
