@@ -397,6 +397,30 @@ def test_report_mode_header_and_hmac(stack, tmp_path):
     wait_log(stack, "report: would reject")
 
 
+@pytest.mark.parametrize("content, key", [
+    (b"k3y\x00bytes\n", b"k3y\x00bytes"),
+    (b"k3y\x00bytes\r\n", b"k3y\x00bytes"),
+    # a random key (openssl rand 32 > audit.key) may end in CR: a key byte
+    # like any other when no newline follows it
+    (b"k3y\x00bytes\r", b"k3y\x00bytes\r"),
+    (b"k3y\x00bytes\r\r\n", b"k3y\x00bytes\r"),
+])
+def test_hmac_key_is_the_file_less_one_newline(stack, content, key):
+    key_file = stack.paths.h("etc", "audit.key")
+    with open(key_file, "wb") as f:
+        f.write(content)
+    os.chown(key_file, *stack.milter_ids())
+    os.chmod(key_file, 0o600)
+    use(stack, policy(milter="  hmac_key_file = %s" % stack.paths.i("etc", "audit.key")))
+    conn = clients.smtp(stack, "mx")
+    assert send_data(conn, "x@remote.test", ["bob@example.org"])[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    value, _ = audit(maildir_messages(stack, "bob@example.org")[0])
+    signed, mac = value.rsplit("; hmac=", 1)
+    assert mac == hmac.new(key, signed.encode(), hashlib.sha256).hexdigest(), content
+
+
 # ---- reload ----
 
 def test_reload_keeps_old_policy_on_broken_file(stack):
