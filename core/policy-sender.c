@@ -159,7 +159,9 @@ static int map_sender(struct mp_policy *policy, struct policy_errctx *ctx,
 		return policy_word_error(ctx, key, word, "not an address (use "
 					 "local@domain or @domain)");
 	}
-	if (at == 0) {
+	/* a leading '@' is an @domain, as the lookup reads it, even when
+	   another '@' follows (which the domain check then refuses) */
+	if (word->str[0] == '@') {
 		if (policy_check_domain(word->str + 1, word->len - 1,
 					&error) < 0)
 			return policy_word_error(ctx, key, word, error);

@@ -11,8 +11,9 @@
  * Connections: a pool of blocking hiredis contexts, one per concurrent
  * call, up to max_connections; a call takes an idle one or opens one.
  * Every call has a deadline (timeout_ms): waiting for a free connection,
- * connecting, and the socket's send and receive timeouts all count
- * against it.  A connection that failed or timed out is closed (a late
+ * connecting, and every wait for the socket to send or receive count
+ * against it (a reply that comes a byte at a time does not reset it).
+ * A connection that failed or timed out is closed (a late
  * reply must not be read as the answer to the next call); the next call
  * opens a new one, which is how the store reconnects when Redis comes
  * back.  After a failed connect, calls fail at once for RETRY_MS with
@@ -27,6 +28,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,20 +123,80 @@ static void conn_free(const struct mp_env *env, struct redis_conn *conn)
 	env->free(env->ctx, conn);
 }
 
+/* Waits until the connection's socket is ready for events, up to
+   deadline_ms (monotonic): 1 ready, 0 the deadline passed, -1 an error. */
+static int conn_wait(redisContext *ctx, short events, uint64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd p = { .fd = ctx->fd, .events = events };
+		uint64_t now = monotonic_ms();
+		int n;
+
+		if (now >= deadline_ms)
+			return 0;
+		n = poll(&p, 1, deadline_ms - now > INT_MAX ? INT_MAX :
+			 (int)(deadline_ms - now));
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Sends one command and reads its whole reply before deadline_ms.  The
+   socket timeouts bound each read and write, not the call: a Redis that
+   answers a byte at a time would hold a blocking call for as long as it
+   likes.  So every read waits in poll() for what is left of the
+   deadline.  The reply (or NULL after a failure with *error_r: the
+   connection is then unusable) is the caller's. */
+static redisReply *conn_call(struct redis_store *store,
+			     struct redis_conn *conn, const char *what,
+			     int argc, const char **argv, const size_t *argvlen,
+			     uint64_t deadline_ms, const char **error_r)
+{
+	redisContext *ctx = conn->ctx;
+	void *reply = NULL;
+	int done = 0, ready = 1;
+
+	if (redisAppendCommandArgv(ctx, argc, argv, argvlen) != REDIS_OK)
+		goto fail;
+	while (!done) {
+		if ((ready = conn_wait(ctx, POLLOUT, deadline_ms)) <= 0 ||
+		    redisBufferWrite(ctx, &done) != REDIS_OK)
+			goto fail;
+	}
+	for (;;) {
+		if (redisGetReplyFromReader(ctx, &reply) != REDIS_OK)
+			goto fail;
+		if (reply != NULL)
+			return reply;
+		if ((ready = conn_wait(ctx, POLLIN, deadline_ms)) <= 0 ||
+		    redisBufferRead(ctx) != REDIS_OK)
+			goto fail;
+	}
+fail:
+	if (ready == 0 || (ctx->err == REDIS_ERR_IO &&
+			   (errno == EAGAIN || errno == EWOULDBLOCK)))
+		*error_r = store_error(store, "timed out", what);
+	else
+		*error_r = store_error(store, what, ready < 0 ?
+				       strerror(errno) : ctx->errstr);
+	return NULL;
+}
+
 /* Runs one command on a fresh connection and checks its reply's type;
    the reply (or NULL after a failure with *error_r) is the caller's. */
 static redisReply *conn_command(struct redis_store *store,
 				struct redis_conn *conn, int type,
 				const char *what, int argc,
 				const char **argv, const size_t *argvlen,
-				const char **error_r)
+				uint64_t deadline_ms, const char **error_r)
 {
-	redisReply *reply = redisCommandArgv(conn->ctx, argc, argv, argvlen);
+	redisReply *reply = conn_call(store, conn, what, argc, argv, argvlen,
+				      deadline_ms, error_r);
 
-	if (reply == NULL) {
-		*error_r = store_error(store, what, conn->ctx->errstr);
+	if (reply == NULL)
 		return NULL;
-	}
 	if ((int)reply->type != type) {
 		*error_r = store_error(store, what,
 				       reply->type == REDIS_REPLY_ERROR ?
@@ -146,11 +209,13 @@ static redisReply *conn_command(struct redis_store *store,
 
 /* Opens a connection: connect, AUTH, SELECT, SCRIPT LOAD. */
 static struct redis_conn *conn_open(struct redis_store *store,
-				    uint64_t remaining_ms,
+				    uint64_t deadline_ms,
 				    const char **error_r)
 {
 	const struct mp_env *env = store->store.env;
-	struct timeval tv = ms_to_timeval(remaining_ms);
+	uint64_t now_ms = monotonic_ms();
+	struct timeval tv = ms_to_timeval(deadline_ms > now_ms ?
+					  deadline_ms - now_ms : 1);
 	struct redis_conn *conn;
 	redisReply *reply;
 	char db[16];
@@ -185,7 +250,7 @@ static struct redis_conn *conn_open(struct redis_store *store,
 		size_t argvlen[] = { 4, strlen(store->password) };
 
 		reply = conn_command(store, conn, REDIS_REPLY_STATUS, "AUTH",
-				     2, argv, argvlen, error_r);
+				     2, argv, argvlen, deadline_ms, error_r);
 		if (reply == NULL)
 			goto fail;
 		freeReplyObject(reply);
@@ -198,7 +263,7 @@ static struct redis_conn *conn_open(struct redis_store *store,
 		argvlen[0] = 6;
 		argvlen[1] = strlen(db);
 		reply = conn_command(store, conn, REDIS_REPLY_STATUS, "SELECT",
-				     2, argv, argvlen, error_r);
+				     2, argv, argvlen, deadline_ms, error_r);
 		if (reply == NULL)
 			goto fail;
 		freeReplyObject(reply);
@@ -208,7 +273,8 @@ static struct redis_conn *conn_open(struct redis_store *store,
 		size_t argvlen[] = { 6, 4, sizeof(MP_RATE_REDIS_SCRIPT) - 1 };
 
 		reply = conn_command(store, conn, REDIS_REPLY_STRING,
-				     "SCRIPT LOAD", 3, argv, argvlen, error_r);
+				     "SCRIPT LOAD", 3, argv, argvlen,
+				     deadline_ms, error_r);
 		if (reply == NULL)
 			goto fail;
 		if (reply->len != 40) {
@@ -271,9 +337,7 @@ static struct redis_conn *conn_get(struct redis_store *store,
 	store->open++;
 	pthread_mutex_unlock(&store->lock);
 
-	now_ms = monotonic_ms();
-	conn = conn_open(store, deadline_ms > now_ms ?
-			 deadline_ms - now_ms : 1, error_r);
+	conn = conn_open(store, deadline_ms, error_r);
 	if (conn == NULL) {
 		pthread_mutex_lock(&store->lock);
 		store->open--;
@@ -412,7 +476,8 @@ redis_check(struct mp_rate_store *_store, struct mp_rate_op *ops,
 	}
 	argv[1] = conn->sha;
 	argvlen[1] = 40;
-	reply = redisCommandArgv(conn->ctx, (int)argc, argv, argvlen);
+	reply = conn_call(store, conn, "EVALSHA", (int)argc, argv, argvlen,
+			  deadline_ms, error_r);
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
 	    strncmp(reply->str, "NOSCRIPT", 8) == 0) {
 		/* the script cache was flushed: EVAL loads it again */
@@ -421,13 +486,10 @@ redis_check(struct mp_rate_store *_store, struct mp_rate_op *ops,
 		argvlen[0] = 4;
 		argv[1] = MP_RATE_REDIS_SCRIPT;
 		argvlen[1] = sizeof(MP_RATE_REDIS_SCRIPT) - 1;
-		reply = redisCommandArgv(conn->ctx, (int)argc, argv, argvlen);
+		reply = conn_call(store, conn, "EVAL", (int)argc, argv,
+				  argvlen, deadline_ms, error_r);
 	}
 	if (reply == NULL) {
-		*error_r = store_error(store, conn->ctx->err == REDIS_ERR_IO &&
-				       (errno == EAGAIN || errno == EWOULDBLOCK) ?
-				       "timed out" : "failed",
-				       conn->ctx->errstr);
 		conn_put(store, conn, true);
 		return MP_RATE_FAILED;
 	}

@@ -179,6 +179,27 @@ static bool mechanism_allowed(const struct mp_listener *l, const char *type)
 	return false;
 }
 
+/* Whether MAIL FROM's address (without its <>) is what Postfix makes of
+   it.  Postfix reads the argument as an RFC 822 address and queues the
+   address it finds there: comments, a group around it, a source route
+   or an unclosed quote are dropped, so the text after the last '@' need
+   not be the domain it sends as ("alice+x:bob@evil.example;(@example.com"
+   is bob@evil.example).  The sender rule compares text, so it takes
+   only text without any of these: blanks, control bytes and the RFC 5322
+   specials other than '@' and '.'. */
+static bool plain_sender(const char *sender, const char **why_r)
+{
+	for (const unsigned char *p = (const unsigned char *)sender;
+	     *p != '\0'; p++) {
+		if (*p <= ' ' || *p == 0x7f ||
+		    strchr("\"(),:;<>[\\]", *p) != NULL) {
+			*why_r = "not a plain local@domain address";
+			return false;
+		}
+	}
+	return true;
+}
+
 void milter_decide_mail(const struct mp_policy *policy,
 			const struct mp_listener *l,
 			const struct milter_facts *f,
@@ -235,7 +256,8 @@ void milter_decide_mail(const struct mp_policy *policy,
 		return;
 	}
 	if (authed && l->sender != MP_SENDER_ANY &&
-	    !mp_listener_sender_allowed(policy, l, f->login, f->sender, &why)) {
+	    (!mp_listener_sender_allowed(policy, l, f->login, f->sender,
+					 &why) || !plain_sender(f->sender, &why))) {
 		refuse(d, MP_VERDICT_REJECT, MILTER_RULE_SENDER, "553 5.7.1",
 		       "sender <%.100s> not owned by %.100s (listener %s: "
 		       "sender = %s: %s)", f->sender != NULL ? f->sender : "",

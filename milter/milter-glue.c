@@ -125,11 +125,29 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0,
 	return SMFIS_CONTINUE;
 }
 
+/* text for smfi_setreply(), which the MTA reads as a format: each '%'
+   doubled (Postfix drops a single one, Sendmail the whole text), so the
+   client reads an address with a '%' as it sent it.  Into buf, which
+   has twice the room of text. */
+static char *reply_text(const char *text, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 2 < size; text++) {
+		if (*text == '%')
+			buf[n++] = '%';
+		buf[n++] = *text;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* The reply for a refusal, or CONTINUE in report mode (recorded) and
    for a message put on hold (quarantined here). */
 static sfsistat refuse(SMFICTX *ctx, struct session *s,
 		       const struct milter_decision *d)
 {
+	char text[2 * sizeof(d->text)];
 	bool report = s->config->milter->mode == MP_MODE_REPORT;
 	const char *label = s->listener != NULL ? s->listener->label : "-";
 	const char *word = milter_decision_word(d);
@@ -173,7 +191,8 @@ static sfsistat refuse(SMFICTX *ctx, struct session *s,
 		return SMFIS_CONTINUE;
 	}
 	if (smfi_setreply(ctx, (char *)d->rcode, (char *)d->xcode,
-			  (char *)d->text) != MI_SUCCESS)
+			  reply_text(d->text, text, sizeof(text))) !=
+	    MI_SUCCESS)
 		log_msg(LOG_WARNING, "%s: cannot set the reply text",
 			queue_id(s));
 	return d->verdict == MP_VERDICT_REJECT ? SMFIS_REJECT :

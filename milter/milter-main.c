@@ -184,6 +184,16 @@ int main(int argc, char **argv)
 	char *user_name = NULL;
 	int opt, ret;
 
+	/* Blocked from the first instruction on, and every thread,
+	   libmilter's included, inherits this mask: only our signal thread
+	   takes SIGUSR1/SIGUSR2.  A reload asked for while the policy is
+	   still loading (systemctl reload just after start) waits for that
+	   thread instead of killing the process, SIGUSR1's default. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
 	while ((opt = getopt(argc, argv, "c:nfp:u:")) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
@@ -261,12 +271,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* every thread, libmilter's included, inherits this mask: only
-	   our signal thread takes SIGUSR1/SIGUSR2 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (pthread_create(&thread, NULL, signal_thread, &set) != 0) {
 		log_msg(LOG_ERR, "cannot start the signal thread");
 		return 1;

@@ -53,10 +53,13 @@ ssize_t secret_read(const char *path, const char *what, unsigned char *buf,
 		return -1;
 	}
 	len = (size_t)n;
-	if (len > 0 && tmp[len - 1] == '\n')
+	/* one trailing "\n" or "\r\n"; a CR alone is a byte of the
+	   secret (a random key may end in one) */
+	if (len > 0 && tmp[len - 1] == '\n') {
 		len--;
-	if (len > 0 && tmp[len - 1] == '\r')
-		len--;
+		if (len > 0 && tmp[len - 1] == '\r')
+			len--;
+	}
 	if (len == 0 || len > max) {
 		explicit_bzero(tmp, sizeof(tmp));
 		snprintf(error, error_size, "%s: the %s must hold 1 to %zu "

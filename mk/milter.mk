@@ -87,6 +87,13 @@ install-milter-man:
 # miltertest, then tests/milter/test_*.py under pytest, each against a
 # milter started with tests/milter/policy.conf; a dead milter or a
 # sanitizer report fails) on the ASan+UBSan build.
+# tests/milter/test_startup.py holds a starting milter at a known point
+# with this LD_PRELOAD library.
+STARTUP_GATE := $(B)/tests/milter/startup-gate.so
+$(STARTUP_GATE): tests/milter/startup-gate.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -shared -o $@ $< -ldl
+miltertest: $(STARTUP_GATE)
 miltertest-milter: $(ASAN_MILTER)
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
 		$(MAKE) miltertest MILTERTEST_MILTER=$(ASAN_MILTER)

@@ -183,6 +183,48 @@ def test_real_auth_and_sender_binding(stack, listener):
     assert fields["tls"].startswith("TLSv1.")
 
 
+@pytest.mark.parametrize("sender, postfix_reads", [
+    # a group around another address, then an unclosed comment
+    ("alice+x:bob@evil.example;(@example.com", "bob@evil.example"),
+    # an unclosed comment hides the real domain
+    ("alice+x@evil.example(@example.com", "alice+x@evil.example"),
+])
+def test_sender_binding_judges_the_address_postfix_uses(stack, sender, postfix_reads):
+    # Postfix reads MAIL FROM as an RFC 822 address and queues the address
+    # it finds there (postfix_reads), whatever text is around it; the
+    # milter saw that text and took its last "@example.com" for alice's
+    # domain
+    use(stack, policy())
+    conn = login_session(stack, "submission", "alice")
+    code, text = conn.docmd("MAIL", "FROM:<%s>" % sender)
+    if code == 250:
+        code2, _ = conn.rcpt("bob@example.org")
+        if code2 == 250:
+            conn.data(b"Subject: t\r\n\r\nhello\r\n")
+            stack.wait_for_messages("bob")
+            msg = maildir_messages(stack, "bob@example.org")[0]
+            raise AssertionError("alice sent as %s (Postfix reads %s): MAIL answered %d %r"
+                                 % (msg["Return-Path"], postfix_reads, code, text))
+    assert code == 553, (code, text)
+    assert text.startswith(b"5.7.1 sender <") and b"not owned by alice@example.com" in text, text
+    conn.rset()
+    # alice's own address, plus-addressed, still goes
+    assert send_data(conn, "alice+news@example.com", ["bob@example.org"])[0] == 250
+    conn.quit()
+
+
+def test_reply_text_keeps_a_percent_sign(stack):
+    # the milter's reply text is a format for the MTA (Postfix turns "%%"
+    # into "%" and drops a single "%"): the client must read the address
+    # it sent, as it sent it
+    use(stack, policy())
+    conn = login_session(stack, "submission", "alice")
+    code, text = conn.mail("carol%relay@example.com")
+    assert code == 553, (code, text)
+    assert b"5.7.1 sender <carol%relay@example.com> not owned by alice@example.com" in text, text
+    conn.quit()
+
+
 def test_tls_version_floor(stack):
     use(stack, policy().replace("min_tls = TLSv1.2", "min_tls = TLSv1.3"))
     old = clients.client_tls_context()
@@ -353,6 +395,30 @@ def test_report_mode_header_and_hmac(stack, tmp_path):
     assert mac != hmac.new(key, signed.replace("reject", "accept").encode(),
                            hashlib.sha256).hexdigest()
     wait_log(stack, "report: would reject")
+
+
+@pytest.mark.parametrize("content, key", [
+    (b"k3y\x00bytes\n", b"k3y\x00bytes"),
+    (b"k3y\x00bytes\r\n", b"k3y\x00bytes"),
+    # a random key (openssl rand 32 > audit.key) may end in CR: a key byte
+    # like any other when no newline follows it
+    (b"k3y\x00bytes\r", b"k3y\x00bytes\r"),
+    (b"k3y\x00bytes\r\r\n", b"k3y\x00bytes\r"),
+])
+def test_hmac_key_is_the_file_less_one_newline(stack, content, key):
+    key_file = stack.paths.h("etc", "audit.key")
+    with open(key_file, "wb") as f:
+        f.write(content)
+    os.chown(key_file, *stack.milter_ids())
+    os.chmod(key_file, 0o600)
+    use(stack, policy(milter="  hmac_key_file = %s" % stack.paths.i("etc", "audit.key")))
+    conn = clients.smtp(stack, "mx")
+    assert send_data(conn, "x@remote.test", ["bob@example.org"])[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    value, _ = audit(maildir_messages(stack, "bob@example.org")[0])
+    signed, mac = value.rsplit("; hmac=", 1)
+    assert mac == hmac.new(key, signed.encode(), hashlib.sha256).hexdigest(), content
 
 
 # ---- reload ----

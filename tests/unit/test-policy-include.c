@@ -320,6 +320,11 @@ static void test_sender_map_errors(void **state)
 		{ "a@ x@example.com\n",
 		  "1:1: sender_map \"a@\": empty domain part" },
 		{ "ok x@example.com\n\xff bad\n", "2:1: invalid UTF-8" },
+		/* an @domain run into the next word (a blank lost): it
+		   reads as a domain with an '@', which no sender has */
+		{ "alice@example.com @example.netbob@example.org\n",
+		  "1:19: sender_map \"@example.netbob@example.org\": invalid "
+		  "character (use letters, digits, '-', '_' and '.')" },
 	};
 	size_t i;
 

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -540,6 +541,195 @@ static void test_deadline(void **state)
 	mp_rate_store_free(&store);
 }
 
+/* ---- a Redis that answers one byte at a time ----
+   A fake server on its own thread: it answers AUTH and SELECT with +OK
+   and SCRIPT LOAD with a SHA at once, except the command named by
+   `trickle`, which it answers with a bulk string that never ends, one
+   byte every 20 ms.  Each byte arrives well within any socket timeout,
+   so only a deadline over the whole call ends it. */
+
+struct trickle_server {
+	int listen_fd;
+	uint16_t port;
+	const char *trickle;		/* "SCRIPT" or "EVALSHA" */
+	pthread_t thread;
+};
+
+/* Reads one RESP command array; its first word (upper-cased, cut) into
+   name.  -1 at EOF or on an error. */
+static int trickle_read_command(FILE *in, char *name, size_t size)
+{
+	char line[64];
+	long n, len;
+
+	if (fgets(line, sizeof(line), in) == NULL || line[0] != '*')
+		return -1;
+	n = strtol(line + 1, NULL, 10);
+	for (long i = 0; i < n; i++) {
+		if (fgets(line, sizeof(line), in) == NULL || line[0] != '$')
+			return -1;
+		len = strtol(line + 1, NULL, 10);
+		for (long j = 0; j < len + 2; j++) {
+			int c = fgetc(in);
+
+			if (c == EOF)
+				return -1;
+			if (i == 0 && j < len && (size_t)j + 1 < size) {
+				name[j] = (char)(c >= 'a' && c <= 'z' ?
+						 c - 'a' + 'A' : c);
+				name[j + 1] = '\0';
+			}
+		}
+	}
+	return 0;
+}
+
+static void *trickle_thread(void *arg)
+{
+	struct trickle_server *ts = arg;
+
+	for (;;) {
+		int fd = accept(ts->listen_fd, NULL, NULL);
+		FILE *in;
+		char name[16];
+
+		if (fd < 0)
+			return NULL;
+		in = fdopen(dup(fd), "r");
+		while (in != NULL &&
+		       trickle_read_command(in, name, sizeof(name)) == 0) {
+			static const char sha[] = "$40\r\n"
+				"0123456789abcdef0123456789abcdef01234567\r\n";
+
+			if (strcmp(name, ts->trickle) == 0) {
+				if (write(fd, "$1000000\r\n", 10) != 10)
+					break;
+				while (write(fd, "x", 1) == 1)
+					sleep_ms(20);
+				break;
+			}
+			if (strcmp(name, "SCRIPT") == 0) {
+				if (write(fd, sha, sizeof(sha) - 1) < 0)
+					break;
+			} else if (write(fd, "+OK\r\n", 5) < 0) {
+				break;
+			}
+		}
+		if (in != NULL)
+			fclose(in);
+		close(fd);
+	}
+}
+
+static void trickle_start(struct trickle_server *ts, const char *trickle)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	ts->trickle = trickle;
+	ts->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(ts->listen_fd >= 0);
+	assert_int_equal(bind(ts->listen_fd, (struct sockaddr *)&sin,
+			      sizeof(sin)), 0);
+	assert_int_equal(getsockname(ts->listen_fd, (struct sockaddr *)&sin,
+				     &len), 0);
+	assert_int_equal(listen(ts->listen_fd, 8), 0);
+	ts->port = ntohs(sin.sin_port);
+	assert_int_equal(pthread_create(&ts->thread, NULL, trickle_thread,
+					ts), 0);
+}
+
+struct trickle_call {
+	struct mp_rate_store *store;
+	enum mp_rate_status status;
+	char error[320];
+	bool done;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void *trickle_call_thread(void *arg)
+{
+	struct trickle_call *tc = arg;
+	struct mp_rate_spec rate = { 100, 60 };
+	const char *error = NULL;
+	enum mp_rate_status status;
+
+	status = mp_rate_check(tc->store, "t", &rate, NOW, NULL, &error);
+	pthread_mutex_lock(&tc->lock);
+	tc->status = status;
+	snprintf(tc->error, sizeof(tc->error), "%s", error != NULL ? error : "");
+	tc->done = true;
+	pthread_cond_signal(&tc->cond);
+	pthread_mutex_unlock(&tc->lock);
+	return NULL;
+}
+
+/* The call against a trickling server fails: it must come back at all
+   (the watchdog is 100 times the deadline; without one, the check waits
+   for the end of a reply that never ends).  On that failure the test
+   leaves the call, its store and the server behind. */
+static void trickle_case(const char *trickle)
+{
+	struct trickle_server *ts = calloc(1, sizeof(*ts));
+	struct trickle_call *tc = calloc(1, sizeof(*tc));
+	struct mp_rate_redis_settings set;
+	const char *error = NULL;
+	struct timespec until;
+	pthread_t thread;
+
+	assert_non_null(ts);
+	assert_non_null(tc);
+	trickle_start(ts, trickle);
+	memset(&set, 0, sizeof(set));
+	set.host = "127.0.0.1";
+	set.port = ts->port;
+	set.timeout_ms = 200;
+	pthread_mutex_init(&tc->lock, NULL);
+	pthread_cond_init(&tc->cond, NULL);
+	assert_int_equal(mp_rate_store_redis_create(NULL, &set, &tc->store,
+						    &error), 0);
+	assert_int_equal(pthread_create(&thread, NULL, trickle_call_thread,
+					tc), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&tc->lock);
+	while (!tc->done &&
+	       pthread_cond_timedwait(&tc->cond, &tc->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&tc->lock);
+	if (!tc->done)
+		fail_msg("a Redis answering %s one byte at a time held the "
+			 "call far past its 200 ms deadline", trickle);
+	pthread_join(thread, NULL);
+	assert_int_equal(tc->status, MP_RATE_FAILED);
+	assert_non_null(strstr(tc->error, "timed out"));
+	mp_rate_store_free(&tc->store);
+	pthread_mutex_destroy(&tc->lock);
+	pthread_cond_destroy(&tc->cond);
+	free(tc);
+	/* wakes the server's accept(); it ends */
+	shutdown(ts->listen_fd, SHUT_RDWR);
+	pthread_join(ts->thread, NULL);
+	close(ts->listen_fd);
+	free(ts);
+}
+
+static void test_deadline_trickle_reply(void **state)
+{
+	(void)state;
+	trickle_case("EVALSHA");
+}
+
+static void test_deadline_trickle_connect(void **state)
+{
+	(void)state;
+	trickle_case("SCRIPT");
+}
+
 /* Redis dies and comes back: FAILED while down, then counting again. */
 static void test_reconnect(void **state)
 {
@@ -609,6 +799,8 @@ int main(void)
 		cmocka_unit_test_setup(test_noscript, test_setup),
 		cmocka_unit_test(test_auth_unix_select),
 		cmocka_unit_test_setup(test_deadline, test_setup),
+		cmocka_unit_test(test_deadline_trickle_reply),
+		cmocka_unit_test(test_deadline_trickle_connect),
 		cmocka_unit_test_setup(test_reconnect, test_setup),
 		cmocka_unit_test(test_create_errors),
 	};
