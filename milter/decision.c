@@ -444,10 +444,50 @@ static const char *const kind_names[MP_LIMIT_KEY_COUNT] = {
 	[MP_LIMIT_DOMAIN_RECIPIENTS] = "domain_rcpt",
 };
 
-/* Adds one item: key k's window w, counting value; false when the key
-   does not fit (a value near MILTER_VALUE_MAX under a long label),
-   which the caller skips: such a value is cut anyway. */
-static bool batch_add(struct milter_rate_batch *b, const struct mp_listener *l,
+/* The label part of a per-listener key when the label itself does not
+   fit beside the value: "#" and 16 hex digits of its FNV-1a hash, so
+   that every listener keeps a counter of its own. */
+static void label_digest(const char *label, char out[18])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(out, 18, "#%016llx", (unsigned long long)h);
+}
+
+/* A kind (11 bytes at most), a window (31), a value (a session keeps
+   MILTER_VALUE_MAX - 1 bytes; a client address fewer), three '/', a
+   digest and its '/' always fit in a key. */
+_Static_assert(11 + 31 + (MILTER_VALUE_MAX - 1) + 3 + 17 + 1 <
+	       MILTER_RATE_KEY_MAX, "a rate key with a label digest fits");
+
+/* Writes key k's window w for value into the next key: the label
+   (escaped, or its digest), the kind, the window and the value.  False
+   when it does not fit. */
+static bool key_build(struct milter_rate_batch *b, const char *label,
+		      bool escape, enum mp_limit_key k, const char *window,
+		      const char *value, bool lower, size_t *value_at)
+{
+	size_t len = 0;
+
+	if (label != NULL) {
+		if (!key_put(b, &len, label, strlen(label), false, escape) ||
+		    !key_puts(b, &len, "/"))
+			return false;
+	}
+	if (!key_puts(b, &len, kind_names[k]) || !key_puts(b, &len, "/") ||
+	    !key_puts(b, &len, window) || !key_puts(b, &len, "/"))
+		return false;
+	*value_at = len;
+	return key_put(b, &len, value, strlen(value), lower, false);
+}
+
+/* Adds one item: key k's window w, counting value.  Every key fits: a
+   label too long to stand beside the value (a 253-byte host name as
+   {daemon_name} with a 319-byte sender) is replaced by its digest, never
+   skipped, which would lift the limit. */
+static void batch_add(struct milter_rate_batch *b, const struct mp_listener *l,
 		      enum mp_limit_key k, size_t w, const char *value,
 		      uint64_t cost)
 {
@@ -455,23 +495,20 @@ static bool batch_add(struct milter_rate_batch *b, const struct mp_listener *l,
 	enum mp_limit_subject subject = mp_limit_key_subject(k);
 	bool shared = subject == MP_LIMIT_SUBJECT_LOGIN ||
 		subject == MP_LIMIT_SUBJECT_DOMAIN;
+	bool lower = subject != MP_LIMIT_SUBJECT_CLIENT_IP;
 	struct mp_rate_item *item = &b->items[b->count];
-	char window[32];
-	size_t len = 0, value_at;
+	char window[32], digest[18];
+	size_t value_at = 0;
 
 	mp_units_format_duration(rate->window_secs, window, sizeof(window));
-	if (!shared) {
-		if (!key_put(b, &len, l->label, strlen(l->label), false,
-			     true) || !key_puts(b, &len, "/"))
-			return false;
+	if (!key_build(b, shared ? NULL : l->label, true, k, window, value,
+		       lower, &value_at)) {
+		/* the rest fits beside a digest (see the assertion) */
+		label_digest(l->label, digest);
+		if (shared || !key_build(b, digest, false, k, window, value,
+					 lower, &value_at))
+			return;
 	}
-	if (!key_puts(b, &len, kind_names[k]) || !key_puts(b, &len, "/") ||
-	    !key_puts(b, &len, window) || !key_puts(b, &len, "/"))
-		return false;
-	value_at = len;
-	if (!key_put(b, &len, value, strlen(value),
-		     subject != MP_LIMIT_SUBJECT_CLIENT_IP, false))
-		return false;
 	memset(item, 0, sizeof(*item));
 	item->key = b->keys[b->count];
 	item->rate = *rate;
@@ -480,7 +517,6 @@ static bool batch_add(struct milter_rate_batch *b, const struct mp_listener *l,
 	b->window[b->count] = w;
 	b->value[b->count] = b->keys[b->count] + value_at;
 	b->count++;
-	return true;
 }
 
 size_t milter_rate_batch(const struct mp_policy *policy,
@@ -529,9 +565,9 @@ size_t milter_rate_batch(const struct mp_policy *policy,
 		if (value == NULL)
 			continue;
 		for (size_t w = 0; w < limit->window_count; w++)
-			(void)batch_add(b, l, key, w, value,
-					mp_limit_key_counts_recipients(key) ?
-					rcpts : 1);
+			batch_add(b, l, key, w, value,
+				  mp_limit_key_counts_recipients(key) ?
+				  rcpts : 1);
 	}
 	return b->count;
 }

@@ -435,6 +435,62 @@ static void test_rate_items(void **state)
 	assert_int_equal(d.rule, MILTER_RULE_RATE_STORE);
 }
 
+/* A long listener label (a host name of 253 bytes is a valid
+   {daemon_name}) with a sender of the longest length a session keeps:
+   the key must still be counted, never skipped, and stay distinct per
+   label and per sender. */
+static void test_rate_item_long_label(void **state)
+{
+	char text[1024], label[254], label2[254], sender[MILTER_VALUE_MAX];
+	struct mp_policy *p = NULL, *p2 = NULL;
+	const struct mp_listener *l, *l2;
+	struct milter_rate_batch b, b2;
+	struct milter_facts f;
+	struct mp_error error;
+
+	(void)state;
+	memset(label, 'a', sizeof(label) - 1);
+	label[sizeof(label) - 1] = '\0';
+	for (size_t i = 1; i < sizeof(label) - 1; i += 4)
+		label[i] = '.';
+	memcpy(label2, label, sizeof(label));
+	label2[0] = 'b';
+	memset(sender, 'x', sizeof(sender) - 1);
+	sender[sizeof(sender) - 1] = '\0';
+	memcpy(sender + sizeof(sender) - 13, "@example.com", 12);
+	snprintf(text, sizeof(text), "listener %s {\n  ports = 25\n"
+		 "  rate_sender = 10/1h 100/1d\n}\n", label);
+	assert_int_equal(mp_policy_load_string(NULL, "long.conf", text,
+					       strlen(text), &p, &error), 0);
+	snprintf(text, sizeof(text), "listener %s {\n  ports = 25\n"
+		 "  rate_sender = 10/1h 100/1d\n}\n", label2);
+	assert_int_equal(mp_policy_load_string(NULL, "long.conf", text,
+					       strlen(text), &p2, &error), 0);
+	l = mp_policy_listener_find(p, label, 0);
+	l2 = mp_policy_listener_find(p2, label2, 0);
+	assert_non_null(l);
+	assert_non_null(l2);
+	memset(&f, 0, sizeof(f));
+	f.sender = sender;
+	assert_int_equal(milter_rate_batch(p, l, &f, 1, &b), 2);
+	assert_int_equal(milter_rate_batch(p2, l2, &f, 1, &b2), 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_true(strlen(b.keys[i]) < MILTER_RATE_KEY_MAX);
+		/* the whole sender is in the key and is the counted value */
+		assert_string_equal(b.value[i], sender);
+		assert_non_null(strstr(b.keys[i], sender));
+		/* two labels, two counters */
+		assert_string_not_equal(b.keys[i], b2.keys[i]);
+	}
+	assert_string_not_equal(b.keys[0], b.keys[1]);
+	/* a short label keeps its readable key */
+	assert_int_equal(milter_rate_batch(policy,
+		mp_policy_listener_find(policy, "domain", 0), &f, 1, &b), 1);
+	assert_true(strncmp(b.keys[0], "domain/sender/1m/", 17) == 0);
+	mp_policy_unref(&p);
+	mp_policy_unref(&p2);
+}
+
 static void test_audit_value(void **state)
 {
 	struct audit_fields f = {
@@ -501,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_names_what_it_saw),
 		cmocka_unit_test(test_rcpt_and_size),
 		cmocka_unit_test(test_rate_items),
+		cmocka_unit_test(test_rate_item_long_label),
 		cmocka_unit_test(test_audit_value),
 		cmocka_unit_test(test_parse_port),
 	};
