@@ -164,6 +164,17 @@ int explain_folder(FILE *out, const struct mp_user_policy *up,
 	if (count == 0)
 		fputs("  # no folder_quota rule governs this folder\n", out);
 	for (i = 0; i < count; i++) {
+		/* The plugin makes no root of a rule without any limit, and
+		   the rules it beat for that root do not apply either. */
+		if (matches[i].rule.storage == 0 &&
+		    matches[i].rule.messages == 0) {
+			fputs("  # no quota root ", out);
+			print_quota_root(out, folder, matches[i].root_len);
+			fputs(": folder ", out);
+			print_word(out, matches[i].rule.pattern);
+			fputs(" sets no limit\n", out);
+			continue;
+		}
 		fputs("  quota root ", out);
 		print_quota_root(out, folder, matches[i].root_len);
 		fputs(" from folder ", out);
