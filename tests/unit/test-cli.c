@@ -935,12 +935,41 @@ static void test_explain_edge_folders(void **state)
 	struct cli_result r;
 
 	(void)state;
-	/* INBOX in any case; the literal rule beats "%" for the same root */
+	/* INBOX in any case; the literal rule beats "%" for the same root.
+	   Dovecot hands the plugin INBOX in upper case whatever the client
+	   wrote (mailbox_alloc()), so the root is "Folder INBOX", as
+	   GETQUOTAROOT inbox reports it */
 	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
 		"-f", "inbox", NULL);
 	assert_int_equal(r.status, 0);
-	assert_has_line(r.out, "  quota root \"Folder inbox\" from folder INBOX:");
+	assert_has_line(r.out, "folder_quota for dave@example.net, folder INBOX:");
+	assert_has_line(r.out, "  quota root \"Folder INBOX\" from folder INBOX:");
 	assert_lacks(r.out, "from folder \"%\"");
+	cli_result_free(&r);
+
+	/* ... and so a pattern that spells INBOX in upper case but is not
+	   the INBOX word ("INBOX*") governs inbox/Sent, as in the plugin;
+	   "inboxes" is not INBOX and keeps its case */
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "inbox/Sent", "-d", "folder_quota_rule=INBOX*:storage=1M",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_has_line(r.out,
+"  quota root \"Folder INBOX/Sent\" from folder \"INBOX*\":");
+	cli_result_free(&r);
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "inboxes", "-d", "folder_quota_rule=INBOX*:storage=1M",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  quota root \"Folder inboxes\" from folder \"%\":");
+	cli_result_free(&r);
+	/* INBOX itself whatever the separator; with "." the rest is taken
+	   as given, since it may be the name after a prefix "INBOX." */
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "Inbox", "-s", ".", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  quota root \"Folder INBOX\" from folder INBOX:");
 	cli_result_free(&r);
 
 	/* "%" stops at the separator: with "." the folder is a child ... */
