@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "print.h"
 #include "explain.h"
@@ -141,18 +143,42 @@ static void print_quota_root(FILE *out, const char *folder, size_t len)
 	putc('"', out);
 }
 
+/* The folder as the plugin sees it.  Dovecot writes INBOX in upper case
+   whatever case the client used, and the INBOX of a child's name too
+   (mailbox_alloc()), before any plugin sees the name: `GETQUOTAROOT
+   inbox` reports "Folder INBOX".  The children are rewritten only with
+   "/": with another separator the name may be the one after a
+   namespace prefix ("INBOX."), where a leading "Inbox." is a folder of
+   its own.  Returns a malloc()ed copy, or NULL when out of memory. */
+static char *folder_as_dovecot_names_it(const char *folder, char separator)
+{
+	char *name = strdup(folder);
+
+	if (name != NULL && strncasecmp(name, "INBOX", 5) == 0 &&
+	    (name[5] == '\0' || (name[5] == '/' && separator == '/')))
+		memcpy(name, "INBOX", 5);
+	return name;
+}
+
 int explain_folder(FILE *out, const struct mp_user_policy *up,
-		   const char *folder, char separator)
+		   const char *given_folder, char separator)
 {
 	struct mp_folder_match stack_matches[8], *matches = stack_matches;
+	char *folder;
 	size_t i, count;
+
+	folder = folder_as_dovecot_names_it(given_folder, separator);
+	if (folder == NULL)
+		return -1;
 
 	count = mp_user_policy_folder_match(up, folder, separator, matches,
 					    N_ELEMENTS(stack_matches));
 	if (count > N_ELEMENTS(stack_matches)) {
 		matches = calloc(count, sizeof(*matches));
-		if (matches == NULL)
+		if (matches == NULL) {
+			free(folder);
 			return -1;
+		}
 		count = mp_user_policy_folder_match(up, folder, separator,
 						    matches, count);
 	}
@@ -164,6 +190,17 @@ int explain_folder(FILE *out, const struct mp_user_policy *up,
 	if (count == 0)
 		fputs("  # no folder_quota rule governs this folder\n", out);
 	for (i = 0; i < count; i++) {
+		/* The plugin makes no root of a rule without any limit, and
+		   the rules it beat for that root do not apply either. */
+		if (matches[i].rule.storage == 0 &&
+		    matches[i].rule.messages == 0) {
+			fputs("  # no quota root ", out);
+			print_quota_root(out, folder, matches[i].root_len);
+			fputs(": folder ", out);
+			print_word(out, matches[i].rule.pattern);
+			fputs(" sets no limit\n", out);
+			continue;
+		}
 		fputs("  quota root ", out);
 		print_quota_root(out, folder, matches[i].root_len);
 		fputs(" from folder ", out);
@@ -173,5 +210,6 @@ int explain_folder(FILE *out, const struct mp_user_policy *up,
 	}
 	if (matches != stack_matches)
 		free(matches);
+	free(folder);
 	return 0;
 }

@@ -239,6 +239,9 @@ static const char *parse_redis_tcp(const char *s, const char *p,
 	url->host_len = (size_t)(p - url->host);
 	if (url->host_len == 0)
 		return "missing host (use redis://HOST:PORT/DB)";
+	if (memchr(url->host, '@', url->host_len) != NULL)
+		return "invalid host: it has an '@' (escape an '@' in the "
+			"password as %40)";
 	if ((error = check_host(url->host, url->host_len,
 				MP_HOST_NAME | MP_HOST_IPV4, true)) != NULL)
 		return error;
@@ -325,6 +328,33 @@ static const char *url_shown(struct mp_policy *policy, const char *s,
 	memcpy(copy + url->password_at, URL_HIDDEN_PASSWORD, hidden);
 	strcpy(copy + url->password_at + hidden, s + url->password_end);
 	return copy;
+}
+
+/* An error about a rate_store value: the value is quoted with what
+   stands between "://" (and a ':') and its last '@' hidden, since the
+   error goes to the logs of every process that loads the policy, and a
+   URL that does not parse is no reason to log its password. */
+static int rate_store_error(struct policy_errctx *ctx,
+			    const struct policy_token *key,
+			    const struct policy_token *word, const char *error)
+{
+	char shown[MP_POLICY_MAX_LINE + sizeof(URL_HIDDEN_PASSWORD)];
+	struct policy_token hidden = *word;
+	const char *start = strstr(word->str, "://"), *at;
+
+	if (start == NULL)
+		return policy_word_error(ctx, key, word, error);
+	start += 3;
+	if (*start == ':')
+		start++;
+	at = strrchr(start, '@');
+	if (at == NULL || at == start)
+		return policy_word_error(ctx, key, word, error);
+	snprintf(shown, sizeof(shown), "%.*s%s%s", (int)(start - word->str),
+		 word->str, URL_HIDDEN_PASSWORD, at);
+	hidden.str = shown;
+	hidden.len = strlen(shown);
+	return policy_word_error(ctx, key, &hidden, error);
 }
 
 /* "memory", redis://... or unix://...; fills m, or returns why not
@@ -470,7 +500,7 @@ int policy_build_milter_assign(struct mp_policy *policy,
 		if (oom)
 			return policy_error_oom(ctx);
 		if (error != NULL)
-			return policy_word_error(ctx, key, &values[0], error);
+			return rate_store_error(ctx, key, &values[0], error);
 		break;
 	case MP_MILTER_REDIS_PASSWORD_FILE:
 		if (policy_one_value(ctx, key, values, count) < 0 ||

@@ -12,7 +12,10 @@
  *
  * The syntax is deliberately smaller than the policy file's: words
  * separated by blanks, '#' at the start of a word begins a comment to
- * the end of the line, no quoting, no `file:` inside (no nesting). */
+ * the end of the line, no quoting, no `file:` inside (no nesting).  A
+ * UTF-8 byte order mark at the start is skipped, as in the policy file:
+ * left in, it would become part of the first login of a map, which then
+ * never matches. */
 
 #include <string.h>
 
@@ -26,13 +29,13 @@ void policy_wordfile_free(const struct mp_env *env, struct policy_wordfile *wf)
 	memset(wf, 0, sizeof(*wf));
 }
 
-/* Splits wf->buf[0..size) into words, in place. */
+/* Splits wf->buf[pos..size) into words, in place. */
 static int wordfile_split(const struct mp_env *env, struct policy_errctx *ctx,
-			  const char *path, size_t size,
+			  const char *path, size_t pos, size_t size,
 			  struct policy_wordfile *wf)
 {
 	char *buf = wf->buf, *line, *nl;
-	size_t pos = 0, len, i, start, cap = 0, bad;
+	size_t len, i, start, cap = 0, bad;
 	unsigned int lineno = 0;
 	struct policy_token *word, *grown;
 
@@ -119,8 +122,8 @@ int policy_wordfile_read(const struct mp_env *env, struct policy_errctx *ctx,
 			 struct policy_wordfile *wf)
 {
 	struct policy_errctx file_ctx = { .name = path, .error = ctx->error };
-	char *data;
-	size_t size;
+	char *data, *nul;
+	size_t size, start = 0;
 
 	memset(wf, 0, sizeof(*wf));
 	if (policy_read_file(env, &file_ctx, path, MP_POLICY_MAX_FILE_SIZE,
@@ -129,12 +132,15 @@ int policy_wordfile_read(const struct mp_env *env, struct policy_errctx *ctx,
 	/* policy_read_file() allocated one byte more than the file: room
 	   for the NUL after a last word without a newline. */
 	wf->buf = data;
-	if (memchr(data, '\0', size) != NULL) {
-		size_t at = (size_t)((char *)memchr(data, '\0', size) - data);
+	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		start = 3;
+	nul = memchr(data + start, '\0', size - start);
+	if (nul != NULL) {
+		size_t at = (size_t)(nul - data);
 		unsigned int line = 1, col = 1;
 		size_t i;
 
-		for (i = 0; i < at; i++) {
+		for (i = start; i < at; i++) {
 			if (data[i] == '\n') {
 				line++;
 				col = 1;
@@ -145,7 +151,7 @@ int policy_wordfile_read(const struct mp_env *env, struct policy_errctx *ctx,
 		policy_wordfile_free(env, wf);
 		return policy_error(&file_ctx, line, col, "NUL byte");
 	}
-	if (wordfile_split(env, &file_ctx, path, size, wf) < 0) {
+	if (wordfile_split(env, &file_ctx, path, start, size, wf) < 0) {
 		policy_wordfile_free(env, wf);
 		return -1;
 	}

@@ -935,12 +935,41 @@ static void test_explain_edge_folders(void **state)
 	struct cli_result r;
 
 	(void)state;
-	/* INBOX in any case; the literal rule beats "%" for the same root */
+	/* INBOX in any case; the literal rule beats "%" for the same root.
+	   Dovecot hands the plugin INBOX in upper case whatever the client
+	   wrote (mailbox_alloc()), so the root is "Folder INBOX", as
+	   GETQUOTAROOT inbox reports it */
 	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
 		"-f", "inbox", NULL);
 	assert_int_equal(r.status, 0);
-	assert_has_line(r.out, "  quota root \"Folder inbox\" from folder INBOX:");
+	assert_has_line(r.out, "folder_quota for dave@example.net, folder INBOX:");
+	assert_has_line(r.out, "  quota root \"Folder INBOX\" from folder INBOX:");
 	assert_lacks(r.out, "from folder \"%\"");
+	cli_result_free(&r);
+
+	/* ... and so a pattern that spells INBOX in upper case but is not
+	   the INBOX word ("INBOX*") governs inbox/Sent, as in the plugin;
+	   "inboxes" is not INBOX and keeps its case */
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "inbox/Sent", "-d", "folder_quota_rule=INBOX*:storage=1M",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_has_line(r.out,
+"  quota root \"Folder INBOX/Sent\" from folder \"INBOX*\":");
+	cli_result_free(&r);
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "inboxes", "-d", "folder_quota_rule=INBOX*:storage=1M",
+		NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  quota root \"Folder inboxes\" from folder \"%\":");
+	cli_result_free(&r);
+	/* INBOX itself whatever the separator; with "." the rest is taken
+	   as given, since it may be the name after a prefix "INBOX." */
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "Inbox", "-s", ".", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "  quota root \"Folder INBOX\" from folder INBOX:");
 	cli_result_free(&r);
 
 	/* "%" stops at the separator: with "." the folder is a child ... */
@@ -964,6 +993,40 @@ static void test_explain_edge_folders(void **state)
 "  quota root \"Folder Shared Projects.2024\" from folder \"%\":");
 	assert_has_line(r.out,
 "    messages  = 1000           # default (line 19)");
+	cli_result_free(&r);
+}
+
+/* A rule without any limit (storage and messages 0) gives no quota root:
+   the plugin leaves it out, so GETQUOTAROOT does not list it, and the
+   rule it beat for that root does not apply either (a user's limit
+   lifted).  explain says so rather than print a root IMAP never shows. */
+static void test_explain_no_limit_root(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "INBOX", "-d", "folder_quota_rule=INBOX:storage=0", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_string_equal(strstr(r.out, "\nfolder_quota") + 1,
+"folder_quota for dave@example.net, folder INBOX:\n"
+"  # no quota root \"Folder INBOX\": folder INBOX sets no limit\n");
+	cli_result_free(&r);
+
+	/* beside a root that has a limit: only that one is a root */
+	cli_run(&r, "explain", DATA "explain.conf", "-u", "dave@example.net",
+		"-f", "Shared Projects/2024", "-d",
+		"folder_quota_rule=Shared Projects/2024:messages=0", NULL);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(strstr(r.out, "\nfolder_quota") + 1,
+"folder_quota for dave@example.net, folder \"Shared Projects/2024\":\n"
+"  # no quota root \"Folder Shared Projects/2024\": folder \"Shared Projects/2024\" sets no limit\n"
+"  quota root \"Folder Shared Projects\" from folder \"Shared Projects\":\n"
+"    storage   = 10G            # domain example.net (line 27)\n"
+"    messages  = 0              # built-in; no limit\n"
+"    scope     = subtree        # domain example.net (line 28)\n"
+"    when_full = refuse         # built-in\n");
 	cli_result_free(&r);
 }
 
@@ -1143,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_explain_milter),
 		cmocka_unit_test(test_explain_edge_user),
 		cmocka_unit_test(test_explain_edge_folders),
+		cmocka_unit_test(test_explain_no_limit_root),
 		cmocka_unit_test(test_explain_edge_smtp),
 		cmocka_unit_test(test_explain_limits),
 		cmocka_unit_test(test_explain_invalid_file),

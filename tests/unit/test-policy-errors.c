@@ -635,7 +635,7 @@ static const struct error_case cases[] = {
 	  "trailing characters"),
 	E("rate_store password",
 	  "milter {\n  rate_store = redis://user:pw@r1:6379/0\n}\n",
-	  "2:16: rate_store \"redis://user:pw@r1:6379/0\": user names are not "
+	  "2:16: rate_store \"redis://****@r1:6379/0\": user names are not "
 	  "supported (Redis AUTH takes a password: redis://:PASSWORD@HOST)"),
 	E("rate_store empty password",
 	  "milter {\n  rate_store = redis://:@r1\n}\n",
@@ -643,15 +643,33 @@ static const struct error_case cases[] = {
 	  "for none)"),
 	E("rate_store bad escape",
 	  "milter {\n  rate_store = redis://:a%4@r1\n}\n",
-	  "2:16: rate_store \"redis://:a%4@r1\": invalid %-escape in the "
+	  "2:16: rate_store \"redis://:****@r1\": invalid %-escape in the "
 	  "password (%XX, e.g. %40 for '@')"),
 	E("rate_store nul escape",
 	  "milter {\n  rate_store = redis://:a%00@r1\n}\n",
-	  "2:16: rate_store \"redis://:a%00@r1\": NUL byte in the password"),
+	  "2:16: rate_store \"redis://:****@r1\": NUL byte in the password"),
 	E("rate_store slash in password",
 	  "milter {\n  rate_store = redis://:a/b@r1\n}\n",
-	  "2:16: rate_store \"redis://:a/b@r1\": escape '/', '?', '#', '[', "
+	  "2:16: rate_store \"redis://:****@r1\": escape '/', '?', '#', '[', "
 	  "']' and spaces in the password as %XX"),
+	/* an error never quotes the password: it goes to the logs of
+	   every process that loads the policy */
+	E("rate_store port with password",
+	  "milter {\n  rate_store = redis://:s3cret@r1:0/0\n}\n",
+	  "2:16: rate_store \"redis://:****@r1:0/0\": invalid port: out of "
+	  "range (1-65535)"),
+	E("rate_store db with password",
+	  "milter {\n  rate_store = redis://:s3cret@r1:6379/0/1\n}\n",
+	  "2:16: rate_store \"redis://:****@r1:6379/0/1\": invalid number: "
+	  "trailing characters"),
+	E("rate_store unix with password",
+	  "milter {\n  rate_store = unix://:s3cret@run/redis.sock\n}\n",
+	  "2:16: rate_store \"unix://:****@run/redis.sock\": needs an "
+	  "absolute socket path (unix:///PATH)"),
+	E("rate_store '@' in the password",
+	  "milter {\n  rate_store = redis://:s3@cret@r1\n}\n",
+	  "2:16: rate_store \"redis://:****@r1\": invalid host: it has an "
+	  "'@' (escape an '@' in the password as %40)"),
 	E("rate_store host label",
 	  "milter {\n  rate_store = redis://-r1.example\n}\n",
 	  "2:16: rate_store \"redis://-r1.example\": invalid host: label "

@@ -351,6 +351,65 @@ static void test_sender_map_errors(void **state)
 	policy_test_load_path_fails(conf, expected);
 }
 
+/* A file saved by a Windows editor starts with a UTF-8 byte order mark.
+   The policy file skips it; so do the files it includes, or the first
+   login of a map would silently carry it and never match. */
+static void test_byte_order_mark(void **state)
+{
+	const struct policy_test_dir *f = *state;
+	const struct mp_listener *l;
+	struct mp_policy *policy;
+	struct mp_limits limits;
+	char expected[600];
+	const char *conf;
+
+	policy_test_dir_put(f, "senders", "\xef\xbb\xbf"
+			    "alice@example.com alice@example.com\n"
+			    "bob@example.com bob@example.com\n");
+	policy_test_dir_put(f, "rates", "\xef\xbb\xbf"
+			    "alice@example.com rate_login=10/1h\n");
+	policy_test_dir_put(f, "clients", "\xef\xbb\xbf" "192.0.2.0/24\n");
+	policy = policy_test_load_path(policy_test_dir_put(f, "a.conf",
+		"listener s {\n  sender = map\n  sender_map = senders\n"
+		"  rate_login = 5/1h\n  rate_map = rates\n"
+		"  allowed_clients = file:clients\n}\n"));
+	l = mp_policy_listener_find(policy, "s", 0);
+	assert_true(mp_listener_sender_allowed(policy, l, "alice@example.com",
+					       "alice@example.com", NULL));
+	mp_listener_limits(policy, l, "alice@example.com", &limits);
+	assert_int_equal(limits.origin[MP_LIMIT_LOGIN].source,
+			 MP_LIMIT_FROM_LOGIN_ENTRY);
+	assert_int_equal(limits.limit[MP_LIMIT_LOGIN]->windows[0].count, 10);
+	assert_int_equal(l->allowed_client_count, 1);
+	assert_int_equal(l->allowed_clients[0].prefix, 24);
+	mp_policy_unref(&policy);
+
+	/* columns start after the mark, as in the policy file */
+	policy_test_dir_put(f, "clients", "\xef\xbb\xbf" "10.0.0.300\n");
+	conf = policy_test_dir_put(f, "a.conf", "listener relay {\n"
+		   "  allowed_clients = file:clients\n}\n");
+	snprintf(expected, sizeof(expected), "%s/clients:1:1: allowed_clients "
+		 "\"10.0.0.300\": invalid IP address (named at %s:2)", f->dir,
+		 conf);
+	policy_test_load_path_fails(conf, expected);
+	{
+		/* policy_test_dir_put() stops at a NUL */
+		static const char nul[] = "\xef\xbb\xbf" "10.0\0.0.1\n";
+		char path[128];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/clients", f->dir);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, fp),
+				 sizeof(nul) - 1);
+		assert_int_equal(fclose(fp), 0);
+	}
+	snprintf(expected, sizeof(expected), "%s/clients:1:5: NUL byte "
+		 "(named at %s:2)", f->dir, conf);
+	policy_test_load_path_fails(conf, expected);
+}
+
 /* A holder reloads when an included file changes, and a broken map is
    reported once, as a broken policy file is. */
 static void test_holder_and_includes(void **state)
@@ -518,6 +577,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sender_check,
 				policy_test_dir_setup, policy_test_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_sender_map_errors,
+				policy_test_dir_setup, policy_test_dir_teardown),
+		cmocka_unit_test_setup_teardown(test_byte_order_mark,
 				policy_test_dir_setup, policy_test_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_holder_and_includes,
 				policy_test_dir_setup, policy_test_dir_teardown),
