@@ -180,9 +180,12 @@ static void print_no_listener(FILE *out, const struct mp_policy *policy,
 	}
 	if (port != 0)
 		fprintf(out, "for port %u", (unsigned int)port);
-	fprintf(out, "; milter %s = %s applies\n",
+	fprintf(out, "; milter %s = %s applies%s\n",
 		mp_milter_key_name(MP_MILTER_UNKNOWN_LISTENER),
-		mp_verdict_name(milter->unknown_listener));
+		mp_verdict_name(milter->unknown_listener),
+		milter->mode == MP_MODE_REPORT &&
+		milter->unknown_listener != MP_VERDICT_ACCEPT ?
+		" (mode = report: logged, the mail is accepted)" : "");
 }
 
 void explain_listener(FILE *out, const struct mp_policy *policy,

@@ -1064,6 +1064,13 @@ static void test_explain_edge_smtp(void **state)
 	assert_has_line(r.out,
 "  socket              = inet:8893@127.0.0.1 # built-in");
 	cli_result_free(&r);
+	/* in report mode the milter only logs what unknown_listener says */
+	cli_run(&r, "explain", DATA "explain.conf", "--port", "999", NULL);
+	assert_int_equal(r.status, 0);
+	assert_has_line(r.out, "no listener for port 999; milter "
+			"unknown_listener = tempfail applies (mode = report: "
+			"logged, the mail is accepted)");
+	cli_result_free(&r);
 }
 
 /* The rate limits a login gets on a listener, each from the listener
