@@ -15,7 +15,7 @@ from mailstack.layout import Account
 
 from test_folder_quota_util import (
     RawImap, append, append_ok, append_refused, assert_overquota, capabilities,
-    count, create, getquota, getquota_missing, imap, literal, log_lines, message,
+    count, create, getquota, getquota_missing, imap, literal, log_line, message,
     ok, quotaroot, select, status, subjects, uid_command)
 
 pytestmark = pytest.mark.plugin("folder_quota")
@@ -476,8 +476,8 @@ def test_a_bad_userdb_override_is_logged_and_the_file_stands(stack):
     create(c, "Box")
     assert getquota(c, "Folder Box") == {"STORAGE": (0, 10)}
     c.logout()
-    logs = log_lines(stack, offsets)
-    assert "folder_quota_rule" in logs and "ignored" in logs, logs
+    log_line(stack, offsets, "(alice@example.com)", "folder_quota: userdb field "
+             "folder_quota_rule=Box:messages=lots ignored: ")
 
 
 def test_rename_carries_the_usage_and_the_new_rules_apply(policy):

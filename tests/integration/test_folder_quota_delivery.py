@@ -11,7 +11,7 @@ module's fixture restarts it so, and back to the stack's defaults after).
 import pytest
 
 from test_folder_quota_util import (
-    append_ok, create, getquota, imap, log_lines, message, subjects)
+    append_ok, create, getquota, imap, log_line, message, subjects)
 
 pytestmark = pytest.mark.plugin("folder_quota")
 
@@ -80,9 +80,8 @@ def test_detail_delivery_into_a_full_folder_lands_in_inbox(policy):
     assert subjects(c, "Junk") == ["j1", "j2"]
     assert subjects(c, "INBOX") == ["j3: Junk is full"]
     c.logout()
-    logs = log_lines(policy, offsets)
-    assert "delivery into Junk refused by its folder limit" in logs, logs
-    assert "goes to INBOX instead" in logs, logs
+    log_line(policy, offsets, "folder_quota: delivery into Junk refused by its folder limit",
+             "goes to INBOX instead")
 
 
 def test_lda_into_a_full_folder_lands_in_inbox(policy):
@@ -97,7 +96,8 @@ def test_lda_into_a_full_folder_lands_in_inbox(policy):
     assert subjects(c, "Junk") == ["lda 0", "lda 1"]
     assert subjects(c, "INBOX") == ["lda 2"]
     c.logout()
-    assert "delivery into Junk refused by its folder limit" in log_lines(policy, offsets)
+    log_line(policy, offsets, "folder_quota: delivery into Junk refused by its folder limit",
+             "goes to INBOX instead")
 
 
 def test_sieve_fileinto_a_full_folder_lands_in_inbox(policy):

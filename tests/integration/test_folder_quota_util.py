@@ -313,6 +313,16 @@ def log_lines(stack, offsets, name="dovecot"):
     return stack.log_since(offsets).get(name, "")
 
 
+def log_line(stack, offsets, *parts, name="dovecot"):
+    """The first line logged since offsets that holds every one of parts
+    (one line: parts found on different lines do not count)."""
+    text = log_lines(stack, offsets, name)
+    for line in text.splitlines():
+        if all(p in line for p in parts):
+            return line
+    raise AssertionError("no %s log line holds all of %r:\n%s" % (name, parts, text[-3000:]))
+
+
 def is_24(stack):
     return stack.platform.dovecot_dialect == "2.4"
 

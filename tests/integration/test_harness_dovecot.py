@@ -101,6 +101,7 @@ def test_quota_full_delivery(stack, tempfail, reply):
     assert (code, text.split()[0].decode()) == reply, text
     lda = stack.deliver_lda("dave", _msg("dave@example.org"), check=False)
     assert lda.returncode == (75 if tempfail else 77), lda.stderr
+    assert "Quota exceeded" in lda.stderr, lda.stderr
     assert stack.message_count("dave") == 1
 
 

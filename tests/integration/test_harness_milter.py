@@ -179,6 +179,7 @@ print("ok: MAIL answered")
 mt.disconnect(c)
 """
 PRINTS_FAIL = 'print("FAIL: said so, exit 0")\n'
+STOPS_EARLY = 'print("ok: the first check")\nos.exit(0)\nprint("ok: never reached")\n'
 WIRE = """\
 import os, socket
 
@@ -218,13 +219,16 @@ def test_miltertest_runner(stack, host_fake_milter, tmp_path):
     (scripts / "uses_lib.lua").write_text(USES_LIB)
     (scripts / "policy.conf").write_text("milter {\n  audit_header = X-Dir\n}\n")
     (scripts / "prints_fail.lua").write_text(PRINTS_FAIL)
+    (scripts / "stops_early.lua").write_text(STOPS_EARLY)
     (scripts / "test_wire.py").write_text(WIRE)
     proc = _runner(stack, ["--scripts", str(scripts), "--milter", host_fake_milter])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "ok   uses_lib (%s) (1 checks)" % (scripts / "policy.conf") in out
     assert "FAIL prints_fail" in out and "ok   test_wire.py" in out
-    assert "3 script(s) and 1 pytest file(s), 1 failed" in out  # lib.lua is no script
+    # exit status 0 before the script's end: some checks never ran
+    assert "FAIL stops_early" in out and "the script stopped before its end" in out, out
+    assert "4 script(s) and 1 pytest file(s), 2 failed" in out  # lib.lua is no script
     proc = _runner(stack, ["--scripts", str(scripts), "--milter", host_fake_milter,
                            "dave_is_refused"])
     assert proc.returncode == 0, proc.stdout + proc.stderr

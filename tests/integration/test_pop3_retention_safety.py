@@ -246,8 +246,11 @@ def test_an_empty_mailpolicy_config_is_no_policy_not_the_default_file(stack):
         assert stack.message_count("alice") == 1
         errors = log_lines(stack, offsets, "pop3_retention: Cannot load the policy")
         assert errors and "mailpolicy_config" in errors[0], errors
-        proc = stack.doveadm("pop3-retention", "sweep", "-u", "alice@example.com", check=False)
+        # far past any retention: a sweep that loaded some policy would expunge
+        proc = stack.doveadm("pop3-retention", "sweep", "--as-of", "+3650d",
+                             "-u", "alice@example.com", check=False)
         assert proc.returncode != 0, proc
+        assert "mailpolicy_config" in proc.stderr, proc.stderr
         assert stack.message_count("alice") == 1
     finally:
         if default is not None:

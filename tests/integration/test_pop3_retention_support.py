@@ -182,7 +182,15 @@ def _tab(text, columns, username=False):
     header = lines[0].split("\t")
     expected = (["Username"] if username else []) + columns
     assert header == expected, "header %r, expected %r" % (header, expected)
-    return [dict(zip(header, ln.split("\t"))) for ln in lines[1:] if ln]
+    rows = []
+    for ln in lines[1:]:
+        if not ln:
+            continue
+        fields = ln.split("\t")
+        assert len(fields) == len(header), "row %r has %d fields, the header %d:\n%s" % (
+            ln, len(fields), len(header), text)
+        rows.append(dict(zip(header, fields)))
+    return rows
 
 
 def status(stack, who):

@@ -45,6 +45,21 @@ function lib.mail(conn, from)
 	return "other:" .. tostring(r)
 end
 
+-- MAIL FROM on conn: want is "continue", or the refusal as the milter
+-- logs it ("sender: 553 5.7.1"): then the answer must be a reply and the
+-- milter must have logged one more refusal by that rule with those codes
+-- (miltertest cannot read a reply's text; a refusal by another rule, or
+-- a tempfail where a reject was due, is another line).
+function lib.expect_mail(what, conn, from, want)
+	if want == "continue" then
+		lib.expect(what, lib.mail(conn, from), "continue")
+		return
+	end
+	local before = lib.count_log("rule=" .. want)
+	lib.expect(what, lib.mail(conn, from), "reply")
+	lib.expect(what .. ": logged rule=" .. want, lib.count_log("rule=" .. want) - before, 1)
+end
+
 function lib.expect(what, got, want)
 	if got ~= want then
 		lib.fail(what .. ": got " .. tostring(got) .. ", want " .. tostring(want))

@@ -7,10 +7,10 @@ local m = { ["{daemon_name}"] = "submission", ["{tls_version}"] = "TLSv1.3",
 	["{auth_type}"] = "PLAIN" }
 for _, case in ipairs({ { "<alice@example.com>", "continue" },
 		{ "<alice+tag@EXAMPLE.com>", "continue" },
-		{ "<carol@example.com>", "reply" },
-		{ "<alice@example.com.evil.test>", "reply" },
-		{ "<>", "reply" } }) do
+		{ "<carol@example.com>", "sender: 553 5.7.1" },
+		{ "<alice@example.com.evil.test>", "sender: 553 5.7.1" },
+		{ "<>", "sender: 553 5.7.1" } }) do
 	local c = lib.session(m)
-	lib.expect("sender " .. case[1], lib.mail(c, case[1]), case[2])
+	lib.expect_mail("sender " .. case[1], c, case[1], case[2])
 	mt.disconnect(c)
 end

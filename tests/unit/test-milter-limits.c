@@ -89,8 +89,10 @@ static const char *send(const char *label, const char *login,
 	memset(&f, 0, sizeof(f));
 	f.login = login;
 	f.sender = sender;
-	f.client_known = client != NULL &&
-		mp_addr_parse(client, &f.client, &error) == 0;
+	/* a client the test names must be one: never an unknown client */
+	f.client_known = client != NULL;
+	if (client != NULL)
+		assert_int_equal(mp_addr_parse(client, &f.client, &error), 0);
 	if (milter_rate_batch(policy, l, &f, rcpts, &b) > 0)
 		status = mp_rate_check_items(store, b.items, b.count, now,
 					     &error);

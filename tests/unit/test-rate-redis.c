@@ -167,6 +167,8 @@ static void redis_stop(pid_t *pid)
 	*pid = 0;
 }
 
+/* Runs cmd (one that answers +OK) on its own connection; fails unless
+   Redis answered OK. */
 static void raw_command(const char *cmd)
 {
 	redisContext *c = raw_connect();
@@ -176,6 +178,10 @@ static void raw_command(const char *cmd)
 	assert_int_equal(c->err, 0);
 	r = redisCommand(c, cmd);
 	assert_non_null(r);
+	if (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK") != 0)
+		fail_msg("Redis answered %s with %s", cmd,
+			 r->type == REDIS_REPLY_ERROR ||
+			 r->type == REDIS_REPLY_STATUS ? r->str : "no status");
 	freeReplyObject(r);
 	redisFree(c);
 }
