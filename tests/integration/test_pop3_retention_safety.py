@@ -230,12 +230,18 @@ def test_an_empty_mailpolicy_config_is_no_policy_not_the_default_file(stack):
     the sweep fails, as with any unusable path. It is not the packaged
     default file, whose retention may be anything (here: keep 0)."""
     stack.configure(policy_text=POLICY)
-    default = None
+    default = saved = None
+    made_dir = False
     if stack.dialect == "2.4":
-        # the packaged default, inside the Debian 13 tree (never the host's /etc)
+        # the packaged default, inside the Debian 13 tree (never the host's
+        # /etc); the package test installs one there: set it aside
         default = os.path.join(stack.platform.root, "etc", "mailpolicy", "mailpolicy.conf")
-        assert not os.path.exists(default), default
-        os.makedirs(os.path.dirname(default))
+        if os.path.exists(default):
+            saved = default + ".mailpolicy-test-saved"
+            os.rename(default, saved)
+        elif not os.path.isdir(os.path.dirname(default)):
+            os.makedirs(os.path.dirname(default))
+            made_dir = True
         with open(default, "w") as f:
             f.write("pop3_retention {\n  keep_after_retrieval = 0\n}\n")
     try:
@@ -255,7 +261,10 @@ def test_an_empty_mailpolicy_config_is_no_policy_not_the_default_file(stack):
     finally:
         if default is not None:
             os.unlink(default)
-            os.rmdir(os.path.dirname(default))
+            if saved is not None:
+                os.rename(saved, default)
+            elif made_dir:
+                os.rmdir(os.path.dirname(default))
 
 
 def test_two_sessions_at_once_keep_what_one_of_them_deleted(stack):
