@@ -418,6 +418,49 @@ def test_hmac_key_is_the_file_less_one_newline(stack, content, key):
     assert mac == hmac.new(key, signed.encode(), hashlib.sha256).hexdigest(), content
 
 
+def man_page_hmac_recipe():
+    """The verification command of mailpolicy-milter(8), "Verifying the
+    HMAC", as a reader copies it from the rendered page."""
+    page = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "mailpolicy-milter.8")
+    with open(page) as f:
+        text = f.read()
+    block = text.split(".SS Verifying the HMAC", 1)[1].split(".nf\n", 1)[1].split("\n.fi", 1)[0]
+    return block.replace("\\e", "\\")
+
+
+def test_hmac_recipe_of_the_man_page(stack, tmp_path):
+    """The recipe verifies a real audit header saved from the delivered
+    message (folded as Postfix stores it), and refuses one changed byte."""
+    key = b"recipe-key\n"
+    key_file = stack.paths.h("etc", "audit.key")
+    with open(key_file, "wb") as f:
+        f.write(key)
+    os.chown(key_file, *stack.milter_ids())
+    os.chmod(key_file, 0o600)
+    use(stack, policy(milter="  hmac_key_file = %s" % stack.paths.i("etc", "audit.key")))
+    conn = login_session(stack, "submission", "alice")
+    assert send_data(conn, "alice@example.com", ["bob@example.org"])[0] == 250
+    conn.quit()
+    stack.wait_for_messages("bob")
+    raw = maildir_messages(stack, "bob@example.org")[0]["X-Mailpolicy"]
+    value = str(raw).strip()  # the value as the message file holds it (Postfix does not fold it)
+    recipe = man_page_hmac_recipe().replace("/etc/mailpolicy/audit.key", str(tmp_path / "audit.key"))
+    assert recipe.startswith("python3 -c '") and recipe.endswith(" value.txt " + str(tmp_path / "audit.key")), recipe
+    with open(tmp_path / "audit.key", "wb") as f:
+        f.write(key)
+    for content, verdict in ((value, "OK"), (value.replace("listener=submission", "listener=submissioN"), "BAD")):
+        with open(tmp_path / "value.txt", "w") as f:
+            f.write(content + "\n")
+        out = subprocess.run(["sh", "-c", recipe], cwd=tmp_path, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == verdict + "\n", (content, out.stdout, out.stderr)
+    # "or, for a printable key, printf %s "$SIGNED" | openssl dgst ... and compare"
+    signed, mac = value.rsplit("; hmac=", 1)
+    out = subprocess.run(["sh", "-c", 'printf %s "$SIGNED" | openssl dgst -sha256 -hmac "$(cat audit.key)"'],
+                         cwd=tmp_path, env=dict(os.environ, SIGNED=signed), capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split()[-1] == mac, (out.stdout, out.stderr)
+
+
 # ---- reload ----
 
 def test_reload_keeps_old_policy_on_broken_file(stack):
