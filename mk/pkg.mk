@@ -59,14 +59,16 @@ deb-test:
 	STACK=$(STACK) BUILD_DIR=$(abspath $(B)) $(PYTHON) tests/packaging/test-packages \
 		$(if $(filter debian13,$(STACK)),$(D13_DEB_DIR),$(DEB_DIR))
 
-# Every man page renders without a warning.
+# Every man page renders without a warning, and its examples are what the
+# CLI accepts and prints (tests/docs/man-examples).
 MAN_PAGES := $(sort $(wildcard docs/*.[1-8]))
-man-check:
+man-check: $(CLI)
 	@set -e; for m in $(MAN_PAGES); do \
 		out=$$( { groff -ww -man -t -z $$m; \
 			LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $$m >/dev/null; } 2>&1); \
 		if [ -n "$$out" ]; then echo "$$m:"; echo "$$out"; exit 1; fi; \
 		echo "man-check: $$m clean"; done
+	tests/docs/man-examples $(CLI)
 
 rpm-check:
 	rpmspec -P packaging/rpm/mailpolicy.spec >/dev/null
