@@ -13,6 +13,7 @@ import glob
 import hmac
 import hashlib
 import os
+import re
 import signal
 import smtplib
 import ssl
@@ -363,6 +364,52 @@ def test_redis_down_with_accept(stack):
         assert [c for c, _ in rate_run(stack, 2)] == [250, 250]
     finally:
         stack.start(["redis"])
+
+
+def stats_lines(stack):
+    return [l.split("stats: ", 1)[1] for l in milter_log(stack).split("\n") if "stats: sessions=" in l]
+
+
+def flush_stats(stack):
+    """SIGUSR2: the milter writes its stats line now; returns every stats
+    line logged since the test began, the new one last."""
+    before = len(stats_lines(stack))
+    os.kill(stack.state["pids"]["milter"], signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while len(stats_lines(stack)) == before:
+        if time.monotonic() > deadline:
+            raise AssertionError("no stats line after SIGUSR2:\n" + milter_log(stack)[-2000:])
+        time.sleep(0.05)
+    return stats_lines(stack)
+
+
+def test_stats_line_on_sigusr2(stack):
+    """mailpolicy-milter(8), LOGGING: "stats: sessions=N verdicts:
+    LISTENER/RULE/VERDICT=N ... top_limited: LOGIN=N ...", counts since the
+    previous line, written on SIGUSR2."""
+    use(stack, policy(submission="  rate_login = 1/1h\n  over_limit = reject"))
+    start = len(flush_stats(stack))  # counts from here on
+    conn = login_session(stack, "submission", "alice")
+    assert send_data(conn, "carol@example.com", ["bob@example.org"])[0] == 553
+    conn.rset()
+    assert send_data(conn, "alice@example.com", ["bob@example.org"])[0] == 250
+    assert send_data(conn, "alice@example.com", ["bob@example.org"])[0] == 550
+    conn.quit()
+    lines = flush_stats(stack)[start:]  # the 5-minute line may split them
+    for line in lines:
+        assert re.fullmatch(r"sessions=\d+ verdicts:( none|( [^ /]+/[a-z_]+/(reject|tempfail|hold)=\d+)+)"
+                            r" top_limited:( none|( \S+=\d+)+)", line), line
+    total = {}
+    for line in lines:
+        for k, v in re.findall(r" (\S+)=(\d+)", " " + line):
+            total[k] = total.get(k, 0) + int(v)
+    assert total.get("sessions", 0) >= 1
+    assert total.get("submission/sender/reject") == 1
+    assert total.get("submission/rate_login/reject") == 1
+    # only rate-limit refusals make a login "limited"
+    assert total.get("alice@example.com") == 1, lines
+    # counts since the previous line: another flush starts from nothing
+    assert flush_stats(stack)[-1] == "sessions=0 verdicts: none top_limited: none"
 
 
 # ---- report mode, audit header, HMAC ----
