@@ -256,6 +256,36 @@ def test_unknown_listener_by_port(stack):
     conn.quit()
 
 
+def test_auth_mechanisms_with_real_sasl(stack):
+    """mailpolicy-milter(8), REPLIES: auth_mechanisms refuses a login made
+    with another mechanism, 534 5.7.9, with Postfix's real {auth_type}."""
+    use(stack, policy(submission="  auth_mechanisms = LOGIN"))
+    a = stack.account("alice")
+    for mech, expect in (("PLAIN", 534), ("LOGIN", 250)):
+        conn = clients.smtp(stack, "submission")
+        conn.user, conn.password = a.address, a.password
+        conn.auth(mech, getattr(conn, "auth_" + mech.lower()))
+        code, text = conn.mail(a.address)
+        assert code == expect, (mech, code, text)
+        if expect == 534:
+            assert text == (b"5.7.9 authentication mechanism PLAIN not allowed "
+                            b"(listener submission: auth_mechanisms)"), text
+        conn.quit()
+
+
+def test_allowed_clients_with_real_client_address(stack):
+    """allowed_clients: 550 5.7.1 at MAIL for a client outside the list,
+    named with its address; a client inside it is served."""
+    use(stack, policy(mx="  allowed_clients = 127.0.0.1/32"))
+    conn = clients.smtp(stack, "mx", source="127.0.0.2")
+    code, text = conn.mail("x@remote.test")
+    assert code == 550 and text == b"5.7.1 client 127.0.0.2 not allowed on listener mx (allowed_clients)", text
+    conn.quit()
+    conn = clients.smtp(stack, "mx", source="127.0.0.1")
+    assert send_data(conn, "x@remote.test", ["bob@example.org"])[0] == 250
+    conn.quit()
+
+
 # ---- recipients and size ----
 
 def test_max_recipients(stack):
