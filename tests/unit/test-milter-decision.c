@@ -531,7 +531,23 @@ static void test_audit_value(void **state)
 		f.queue_id = big;
 		len = audit_value(&f, key, 3, value);
 		assert_true(len < AUDIT_VALUE_MAX);
+		/* mailpolicy-milter(8), AUDIT HEADER: each value is cut at
+		   128 bytes */
+		f.listener = "submission";
+		f.queue_id = "ABC123";
+		(void)audit_value(&f, NULL, 0, value);
+		h = strstr(value, "; login=");
+		assert_non_null(h);
+		assert_int_equal(strcspn(h + 8, ";"), 128);
+		/* 128 bytes pass whole */
+		big[128] = '\0';
+		(void)audit_value(&f, NULL, 0, value);
+		assert_int_equal(strcspn(strstr(value, "; login=") + 8, ";"), 128);
 	}
+	/* and the space, '"' and '\\' become '?' too */
+	f.login = "a \"b\\c\x7f\xc3\xa9";
+	(void)audit_value(&f, NULL, 0, value);
+	assert_non_null(strstr(value, "; login=a??b?c???; "));
 }
 
 static void test_parse_port(void **state)
