@@ -307,6 +307,27 @@ def test_header_from_must_match_the_login(stack):
                    "no from": "alice@example.com"}
 
 
+
+def test_header_from_missing_from_a_remote_client(stack):
+    """mailpolicy-milter(8), Header From: Postfix's cleanup adds a From
+    header with the envelope sender to a message without one before the
+    milter sees the headers, also for a client outside
+    local_header_rewrite_clients (192.0.2.7 here, by XCLIENT; the stack's
+    setting is permit_inet_interfaces): such a message passes."""
+    use(stack, policy("  header_from = match_sender"))
+    conn = clients.smtp(stack, "submission")
+    a = stack.account("alice")
+    code, text = conn.docmd("XCLIENT", "ADDR=192.0.2.7 LOGIN=%s" % a.address)
+    assert code == 220, (code, text)
+    conn.ehlo()
+    code, text = send(conn, a.address, ["bob@example.org"], b"Subject: no from\r\n\r\nx\r\n")
+    conn.quit()
+    assert code == 250, (code, text)
+    stack.wait_for_messages("bob", 1)
+    m = maildir(stack, "bob@example.org")[0]
+    assert m["From"] == "alice@example.com"
+    assert "[192.0.2.7]" in " ".join(m.get_all("Received")) and "rule=none" in m["X-Mailpolicy"]
+
 # ---- add_audit_header = no ----
 
 def test_no_audit_header_but_forged_ones_removed(stack):
