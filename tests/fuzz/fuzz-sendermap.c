@@ -144,6 +144,9 @@ static void check_lines(const struct mp_policy *policy,
 	char login[WORD_MAX + 1], word[WORD_MAX + 1], upper[WORD_MAX + 1];
 	size_t i = 0, start, n;
 
+	/* a byte-order mark at the start is skipped, as the load does */
+	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
 	while (i < size) {
 		bool first = true;
 
