@@ -120,7 +120,7 @@ clang-build: $(CLANG_OBJ)
 -include $(wildcard $(B)/asan/*/*.d $(B)/clang/*/*.d $(B)/tsan/*/*.d)
 
 # ---- fuzzing (libFuzzer, clang) ----
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(HEADERS)
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(CORE_SRC) $(LDLIBS_CORE)

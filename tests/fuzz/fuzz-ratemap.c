@@ -21,59 +21,20 @@
 #include <unistd.h>
 
 #include "mailpolicy/policy.h"
-#include "../../core/utf8.h"
+#include "fuzz-mapfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int map_fd = -1;
-static char map_path[64], policy_text[512];
+static struct fuzz_mapfile map = { .fd = -1 };
+static char policy_text[512];
 
 static void init(void)
 {
-	map_fd = memfd_create("fuzz-ratemap", MFD_CLOEXEC);
-	if (map_fd < 0)
-		abort();
-	snprintf(map_path, sizeof(map_path), "/proc/self/fd/%d", map_fd);
+	fuzz_mapfile_open(&map, "fuzz-ratemap");
 	snprintf(policy_text, sizeof(policy_text),
 		 "listener s {\n  auth = require\n  rate_map = %s\n"
 		 "  rate_login = 10/1m 100/1h\n  rate_domain = 1000/1d\n}\n",
-		 map_path);
-}
-
-static void write_map(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	if (ftruncate(map_fd, 0) < 0 || lseek(map_fd, 0, SEEK_SET) < 0)
-		abort();
-	while (done < size) {
-		n = write(map_fd, data + done, size - done);
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
-}
-
-static void check_error(const uint8_t *data, size_t size,
-			const struct mp_error *error)
-{
-	unsigned int line, col, lines = 1;
-	size_t i, len = strlen(map_path);
-
-	if (mp_utf8_validate(error->text, strlen(error->text)) < 0)
-		abort();
-	if (strncmp(error->text, map_path, len) != 0 ||
-	    strstr(error->text, " (named at fuzz:3)") == NULL)
-		abort();
-	if (strncmp(error->text + len, ": ", 2) == 0)
-		return;		/* about the file, not a place in it */
-	for (i = 0; i < size; i++)
-		lines += data[i] == '\n';
-	if (sscanf(error->text + len, ":%u:%u: ", &line, &col) != 2 ||
-	    line != error->line || col != error->column || line == 0 ||
-	    line > lines || col == 0 || col > MP_POLICY_MAX_LINE + 2)
-		abort();
+		 map.path);
 }
 
 static void check_login(const struct mp_policy *policy,
@@ -104,7 +65,7 @@ static void check_login(const struct mp_policy *policy,
 		}
 		if (o->source == MP_LIMIT_FROM_LOGIN_ENTRY ||
 		    o->source == MP_LIMIT_FROM_DOMAIN_ENTRY) {
-			if (o->entry == NULL || strcmp(o->file, map_path) != 0 ||
+			if (o->entry == NULL || strcmp(o->file, map.path) != 0 ||
 			    o->line == 0 || login == NULL)
 				abort();
 			if ((o->entry[0] == '@') !=
@@ -145,12 +106,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char login[256];
 	size_t i, start, n;
 
-	if (map_fd < 0)
+	if (map.fd < 0)
 		init();
-	write_map(data, size);
+	fuzz_mapfile_write(&map, data, size);
 	if (mp_policy_load_string(NULL, "fuzz", policy_text,
 				  strlen(policy_text), &policy, &error) < 0) {
-		check_error(data, size, &error);
+		fuzz_mapfile_check_error(&map, " (named at fuzz:3)",
+					 data, size, &error);
 		return 0;
 	}
 	l = mp_policy_listener_find(policy, "s", 0);

@@ -22,60 +22,21 @@
 #include <unistd.h>
 
 #include "mailpolicy/policy.h"
-#include "../../core/utf8.h"
+#include "fuzz-mapfile.h"
 
 #define WORD_MAX MP_POLICY_MAX_LINE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int map_fd = -1;
-static char map_path[64], policy_text[512];
+static struct fuzz_mapfile map = { .fd = -1 };
+static char policy_text[512];
 
 static void init(void)
 {
-	map_fd = memfd_create("fuzz-sendermap", MFD_CLOEXEC);
-	if (map_fd < 0)
-		abort();
-	snprintf(map_path, sizeof(map_path), "/proc/self/fd/%d", map_fd);
+	fuzz_mapfile_open(&map, "fuzz-sendermap");
 	snprintf(policy_text, sizeof(policy_text),
 		 "listener s {\n  auth = require\n  sender = map\n"
-		 "  sender_map = %s\n}\n", map_path);
-}
-
-static void write_map(const uint8_t *data, size_t size)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	if (ftruncate(map_fd, 0) < 0 || lseek(map_fd, 0, SEEK_SET) < 0)
-		abort();
-	while (done < size) {
-		n = write(map_fd, data + done, size - done);
-		if (n <= 0)
-			abort();
-		done += (size_t)n;
-	}
-}
-
-static void check_error(const uint8_t *data, size_t size,
-			const struct mp_error *error)
-{
-	unsigned int line, col, lines = 1;
-	size_t i, len = strlen(map_path);
-
-	if (mp_utf8_validate(error->text, strlen(error->text)) < 0)
-		abort();
-	if (strncmp(error->text, map_path, len) != 0 ||
-	    strstr(error->text, " (named at fuzz:4)") == NULL)
-		abort();
-	if (strncmp(error->text + len, ": ", 2) == 0)
-		return;		/* about the file, not a place in it */
-	for (i = 0; i < size; i++)
-		lines += data[i] == '\n';
-	if (sscanf(error->text + len, ":%u:%u: ", &line, &col) != 2 ||
-	    line != error->line || col != error->column || line == 0 ||
-	    line > lines || col == 0 || col > MP_POLICY_MAX_LINE + 2)
-		abort();
+		 "  sender_map = %s\n}\n", map.path);
 }
 
 static bool allowed(const struct mp_policy *policy,
@@ -199,12 +160,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char tail[256];
 	size_t n;
 
-	if (map_fd < 0)
+	if (map.fd < 0)
 		init();
-	write_map(data, size);
+	fuzz_mapfile_write(&map, data, size);
 	if (mp_policy_load_string(NULL, "fuzz", policy_text,
 				  strlen(policy_text), &policy, &error) < 0) {
-		check_error(data, size, &error);
+		fuzz_mapfile_check_error(&map, " (named at fuzz:4)",
+					 data, size, &error);
 		return 0;
 	}
 	l = mp_policy_listener_find(policy, "s", 0);
