@@ -67,6 +67,28 @@ def nested_full(stack, parent):
     return c
 
 
+def filled(stack, policy_text, folder, count, size, prefix, userdb=None):
+    """A session of alice's after a reset to policy_text (and userdb), with
+    folder created and holding count messages of size bytes, subjects
+    PREFIX0, PREFIX1, ..."""
+    stack.reset(policy_text=policy_text)
+    if userdb is not None:
+        stack.set_userdb("alice", userdb)
+    c = imap(stack, "alice")
+    create(c, folder)
+    for i in range(count):
+        append_ok(c, folder, message(size, "%s%d" % (prefix, i)))
+    return c
+
+
+def uid_in(c, box, command, uid_set, dest):
+    """UID COMMAND uid_set dest with box selected; (typ, text)."""
+    select(c, box)
+    typ, txt = uid_command(c, command, uid_set, dest)
+    c.unselect()
+    return typ, txt
+
+
 @pytest.mark.parametrize("parent", [True, False], ids=["parent", "no-parent"])
 @pytest.mark.parametrize("command", ["MOVE", "COPY"])
 def test_nested_roots_a_refusing_parent_means_nothing_is_expunged(stack, command, parent):
@@ -74,9 +96,7 @@ def test_nested_roots_a_refusing_parent_means_nothing_is_expunged(stack, command
     # Mail subtree (2K in, 1K out), whose rule refuses: the save is
     # refused, as the same APPEND is, and Mail/Junk keeps both messages.
     c = nested_full(stack, parent)
-    select(c, "INBOX")
-    typ, txt = uid_command(c, command, "1", "Mail/Junk")
-    c.unselect()
+    typ, txt = uid_in(c, "INBOX", command, "1", "Mail/Junk")
     assert typ == "NO" and "[OVERQUOTA]" in txt, "%s: %s %s" % (command, typ, txt)
     assert subjects(c, "Mail/Junk") == ["j0", "j1"]
     assert subjects(c, "INBOX") == ["new"]
@@ -88,16 +108,10 @@ def test_copy_to_a_full_trash_refused_by_the_user_quota_expunges_nothing(stack):
     # Trash makes room by one message (600 bytes out) but the copy adds 2000
     # bytes to the user's 4K quota (3800 used): the user's quota refuses the
     # COPY, and Trash keeps its mail.
-    stack.reset(policy_text=TRASH)
-    stack.set_userdb("alice", stack.quota_fields(storage="4K"))
-    c = imap(stack, "alice")
-    create(c, "Trash")
-    for i in range(3):
-        append_ok(c, "Trash", message(600, "t%d" % i))
+    c = filled(stack, TRASH, "Trash", 3, 600, "t",
+               userdb=stack.quota_fields(storage="4K"))
     append_ok(c, "INBOX", message(2000, "big"))
-    select(c, "INBOX")
-    typ, txt = uid_command(c, "COPY", "1", "Trash")
-    c.unselect()
+    typ, txt = uid_in(c, "INBOX", "COPY", "1", "Trash")
     assert typ == "NO" and "[OVERQUOTA]" in txt, "COPY: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["t0", "t1", "t2"]
     c.logout()
@@ -106,15 +120,9 @@ def test_copy_to_a_full_trash_refused_by_the_user_quota_expunges_nothing(stack):
 def test_copy_within_a_full_trash_loses_nothing(stack):
     # The message copied is Trash's oldest: it is copied first, then the
     # original goes to make room for the copy.
-    stack.reset(policy_text=TRASH)
-    c = imap(stack, "alice")
-    create(c, "Trash")
-    for i in range(3):
-        append_ok(c, "Trash", message(600, "t%d" % i))
+    c = filled(stack, TRASH, "Trash", 3, 600, "t")
     first = uids(c, "Trash")[0]
-    select(c, "Trash")
-    typ, txt = uid_command(c, "COPY", str(first), "Trash")
-    c.unselect()
+    typ, txt = uid_in(c, "Trash", "COPY", str(first), "Trash")
     assert typ == "OK", "COPY: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["t1", "t2", "t0"]
     assert getquota(c, "Folder Trash") == {"MESSAGE": (3, 3)}
@@ -122,14 +130,8 @@ def test_copy_within_a_full_trash_loses_nothing(stack):
 
 
 def test_copy_of_several_within_a_full_trash_loses_nothing(stack):
-    stack.reset(policy_text=TRASH)
-    c = imap(stack, "alice")
-    create(c, "Trash")
-    for i in range(3):
-        append_ok(c, "Trash", message(600, "t%d" % i))
-    select(c, "Trash")
-    typ, txt = uid_command(c, "COPY", "1:2", "Trash")
-    c.unselect()
+    c = filled(stack, TRASH, "Trash", 3, 600, "t")
+    typ, txt = uid_in(c, "Trash", "COPY", "1:2", "Trash")
     assert typ == "OK", "COPY: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["t2", "t0", "t1"]
     assert getquota(c, "Folder Trash") == {"MESSAGE": (3, 3)}
@@ -139,23 +141,15 @@ def test_copy_of_several_within_a_full_trash_loses_nothing(stack):
 def test_move_of_more_than_the_folder_holds_is_refused_and_loses_nothing(stack):
     # Five messages cannot fit a Trash of three even once it is empty: the
     # MOVE is refused, and neither Trash nor INBOX loses a message.
-    stack.reset(policy_text=TRASH)
-    c = imap(stack, "alice")
-    create(c, "Trash")
-    for i in range(3):
-        append_ok(c, "Trash", message(600, "t%d" % i))
+    c = filled(stack, TRASH, "Trash", 3, 600, "t")
     for i in range(5):
         append_ok(c, "INBOX", message(600, "i%d" % i))
-    select(c, "INBOX")
-    typ, txt = uid_command(c, "MOVE", "1:5", "Trash")
-    c.unselect()
+    typ, txt = uid_in(c, "INBOX", "MOVE", "1:5", "Trash")
     assert typ == "NO" and "[OVERQUOTA]" in txt, "MOVE: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["t0", "t1", "t2"]
     assert subjects(c, "INBOX") == ["i%d" % i for i in range(5)]
     # three fit, by all of Trash's old mail
-    select(c, "INBOX")
-    typ, txt = uid_command(c, "MOVE", "1:3", "Trash")
-    c.unselect()
+    typ, txt = uid_in(c, "INBOX", "MOVE", "1:3", "Trash")
     assert typ == "OK", "MOVE: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["i0", "i1", "i2"]
     assert subjects(c, "INBOX") == ["i3", "i4"]
@@ -176,11 +170,7 @@ def test_multiappend_refused_by_a_later_message_expunges_nothing(stack):
     # The first message fits once Junk's oldest goes; the second is larger
     # than the whole limit: the MULTIAPPEND is refused and stores nothing,
     # so nothing may have been expunged for the first.
-    stack.reset(policy_text=JUNK)
-    c = imap(stack, "alice")
-    create(c, "Junk")
-    for i in range(5):
-        append_ok(c, "Junk", message(2 * K, "j%d" % i))
+    c = filled(stack, JUNK, "Junk", 5, 2 * K, "j")
     c.logout()
     raw = RawImap(stack, "alice")
     msgs = [message(K, "fits"), message(10 * K + 1, "too big")]
@@ -196,17 +186,11 @@ def test_copy_of_two_refused_at_the_second_expunges_nothing(stack):
     # UID COPY 1:2 into a full Trash: the first fits once Trash's oldest
     # goes, the second is refused by the user's quota: the COPY is refused
     # and copies nothing, so nothing may have been expunged.
-    stack.reset(policy_text=TRASH)
-    stack.set_userdb("alice", stack.quota_fields(storage="8K"))
-    c = imap(stack, "alice")
-    create(c, "Trash")
-    for i in range(3):
-        append_ok(c, "Trash", message(600, "t%d" % i))
+    c = filled(stack, TRASH, "Trash", 3, 600, "t",
+               userdb=stack.quota_fields(storage="8K"))
     append_ok(c, "INBOX", message(600, "small"))
     append_ok(c, "INBOX", message(5000, "big"))
-    select(c, "INBOX")
-    typ, txt = uid_command(c, "COPY", "1:2", "Trash")
-    c.unselect()
+    typ, txt = uid_in(c, "INBOX", "COPY", "1:2", "Trash")
     assert typ == "NO" and "[OVERQUOTA]" in txt, "COPY: %s %s" % (typ, txt)
     assert subjects(c, "Trash") == ["t0", "t1", "t2"]
     c.logout()
@@ -215,11 +199,7 @@ def test_copy_of_two_refused_at_the_second_expunges_nothing(stack):
 def test_multiappend_of_two_into_a_full_folder_makes_room_once(stack):
     # Junk is full (10K of 10K); j0 (2K) going makes room for both 1K
     # messages of one MULTIAPPEND: it is stored whole, and only j0 goes.
-    stack.reset(policy_text=JUNK)
-    c = imap(stack, "alice")
-    create(c, "Junk")
-    for i in range(5):
-        append_ok(c, "Junk", message(2 * K, "j%d" % i))
+    c = filled(stack, JUNK, "Junk", 5, 2 * K, "j")
     c.logout()
     raw = RawImap(stack, "alice")
     msgs = [message(K, "a"), message(K, "b")]
