@@ -455,15 +455,20 @@ def test_stats_line_on_sigusr2(stack):
 
 # ---- report mode, audit header, HMAC ----
 
-def test_report_mode_header_and_hmac(stack, tmp_path):
-    key = b"audit-key-\x01\x02-for-tests"
+def use_hmac_key(stack, content, milter=""):
+    """The policy with hmac_key_file naming a key file of these bytes,
+    readable by the milter's user only (as the packaged unit runs it), and
+    more milter lines."""
     key_file = stack.paths.h("etc", "audit.key")
     with open(key_file, "wb") as f:
-        f.write(key + b"\n")
-    os.chown(key_file, *stack.milter_ids())  # the milter's user (the packaged unit's)
+        f.write(content)
+    os.chown(key_file, *stack.milter_ids())
     os.chmod(key_file, 0o600)
-    inner_key = stack.paths.i("etc", "audit.key")
-    use(stack, policy(milter="  mode = report\n  hmac_key_file = %s" % inner_key))
+    use(stack, policy(milter="%s  hmac_key_file = %s" % (milter, stack.paths.i("etc", "audit.key"))))
+
+def test_report_mode_header_and_hmac(stack, tmp_path):
+    key = b"audit-key-\x01\x02-for-tests"
+    use_hmac_key(stack, key + b"\n", milter="  mode = report\n")
     conn = login_session(stack, "submission", "alice")
     forged = (b"X-Mailpolicy: v=1; verdict=accept; forged=yes\r\n"
               b"x-mailpolicy: second forgery\r\n"
@@ -491,12 +496,7 @@ def test_report_mode_header_and_hmac(stack, tmp_path):
     (b"k3y\x00bytes\r\r\n", b"k3y\x00bytes\r"),
 ])
 def test_hmac_key_is_the_file_less_one_newline(stack, content, key):
-    key_file = stack.paths.h("etc", "audit.key")
-    with open(key_file, "wb") as f:
-        f.write(content)
-    os.chown(key_file, *stack.milter_ids())
-    os.chmod(key_file, 0o600)
-    use(stack, policy(milter="  hmac_key_file = %s" % stack.paths.i("etc", "audit.key")))
+    use_hmac_key(stack, content)
     conn = clients.smtp(stack, "mx")
     assert send_data(conn, "x@remote.test", ["bob@example.org"])[0] == 250
     conn.quit()
@@ -520,12 +520,7 @@ def test_hmac_recipe_of_the_man_page(stack, tmp_path):
     """The recipe verifies a real audit header saved from the delivered
     message (folded as Postfix stores it), and refuses one changed byte."""
     key = b"recipe-key\n"
-    key_file = stack.paths.h("etc", "audit.key")
-    with open(key_file, "wb") as f:
-        f.write(key)
-    os.chown(key_file, *stack.milter_ids())
-    os.chmod(key_file, 0o600)
-    use(stack, policy(milter="  hmac_key_file = %s" % stack.paths.i("etc", "audit.key")))
+    use_hmac_key(stack, key)
     conn = login_session(stack, "submission", "alice")
     assert send_data(conn, "alice@example.com", ["bob@example.org"])[0] == 250
     conn.quit()
