@@ -160,9 +160,14 @@ static redisReply *conn_call(struct redis_store *store,
 
 	if (redisAppendCommandArgv(ctx, argc, argv, argvlen) != REDIS_OK)
 		goto fail;
-	while (!done) {
-		if ((ready = conn_wait(ctx, POLLOUT, deadline_ms)) <= 0 ||
-		    redisBufferWrite(ctx, &done) != REDIS_OK)
+	/* a command fits the socket's buffer: write first, wait only when
+	   it did not all go (one poll() less per check) */
+	for (;;) {
+		if (redisBufferWrite(ctx, &done) != REDIS_OK)
+			goto fail;
+		if (done)
+			break;
+		if ((ready = conn_wait(ctx, POLLOUT, deadline_ms)) <= 0)
 			goto fail;
 	}
 	for (;;) {
